@@ -1,0 +1,1 @@
+"""convkit exercises: the modules you complete, their public tests, the data loader and plotting helpers."""
