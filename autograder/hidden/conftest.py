@@ -32,6 +32,9 @@ def pytest_addoption(parser):
     group.addoption("--convkit-inprocess", default=None, metavar="PACKAGE",
                     help="kit development only: test PACKAGE's modules (solutions or exercises) in-process, "
                          "without a sandbox; never used for grading")
+    group.addoption("--convkit-lenet", choices=("weights", "train", "skip"), default="weights",
+                    help="how the LeNet accuracy tests run: the submitted lenet5.weights.h5, the student's "
+                         "train_lenet5, or not at all")
 
 
 def pytest_configure(config):

@@ -1,0 +1,67 @@
+"""Static audit: find forbidden APIs in a numpy exercise before it is run.
+
+The numpy exercises (ex01-ex05) teach how convolution and pooling work, so a submission must not hand the
+work to a library that already does it. The audit reads the module's syntax tree (it never runs it) and
+names every forbidden import and call; the sandbox worker also refuses these imports at run time, which
+catches `importlib` tricks the tree does not show.
+"""
+
+from __future__ import annotations
+
+import ast
+
+#: Modules the numpy exercises may not import (a module or any of its submodules).
+FORBIDDEN_MODULES = ("scipy.signal", "scipy.ndimage", "tensorflow", "keras", "torch", "jax", "cv2", "skimage")
+#: numpy functions that compute a convolution or correlation for the student.
+FORBIDDEN_NUMPY = ("convolve", "correlate")
+#: Exercises the policy applies to; ex06 is the Keras exercise and may use Keras.
+AUDITED_EXERCISES = ("ex01_convolution", "ex02_padding", "ex03_feature_maps", "ex04_pooling", "ex05_parameters")
+
+
+def _is_forbidden_module(name: str) -> bool:
+    return any(name == banned or name.startswith(banned + ".") for banned in FORBIDDEN_MODULES)
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """`np.convolve` for an attribute chain of names, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def forbidden_uses(source: str) -> list[str]:
+    """The forbidden imports and numpy calls in a module's source, e.g. `["import scipy.signal", "np.convolve"]`.
+
+    A module that does not parse returns no findings; the import reports its syntax error.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    numpy_names = {"numpy"}
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if _is_forbidden_module(alias.name):
+                    found.append(f"import {alias.name}")
+                if alias.name == "numpy":
+                    numpy_names.add(alias.asname or "numpy")
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            full = [f"{node.module}.{alias.name}" for alias in node.names]
+            if _is_forbidden_module(node.module) or any(_is_forbidden_module(name) for name in full):
+                found.append(f"from {node.module} import {', '.join(a.name for a in node.names)}")
+            if node.module == "numpy":
+                found += [f"from numpy import {a.name}" for a in node.names if a.name in FORBIDDEN_NUMPY]
+        elif isinstance(node, ast.Attribute):
+            dotted = _dotted(node)
+            if dotted and dotted.count(".") == 1:
+                base, attr = dotted.split(".")
+                if base in numpy_names and attr in FORBIDDEN_NUMPY:
+                    found.append(dotted)
+    return sorted(set(found))

@@ -1,0 +1,116 @@
+"""Grade a whole class: intake, one trusted grading process per student, grades.csv, the class report.
+
+Each student is graded by `python -m autograder.grading` in a process of its own (several at once with
+`jobs`), so one student's trouble never costs another a row. grades.csv is rewritten atomically after
+every student, and each student's results.json is the record `resume` reads back: a batch killed at any
+moment and rerun with `resume=True` ends with the same grades.csv as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from autograder import intake
+from autograder.grading import GradingSpec
+from autograder.results import StudentResult, load_student_result, write_grades_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CLASS = ROOT / "examples" / "sample_class"
+
+
+@dataclass
+class BatchOptions:
+    """The options of `convkit grade`, with their defaults written once."""
+
+    out_dir: Path = Path("grading-output")
+    jobs: int = 1
+    timeout_s: float = 10.0
+    lenet: str = "weights"
+    resume: bool = False
+    seed: int = 20261122
+    min_isolation: str = "process"
+
+    def student_deadline(self) -> float:
+        """Seconds a whole student may take before the grading process itself is stopped."""
+        per_call = 60 * self.timeout_s + 120
+        return per_call + (900 if self.lenet == "train" else 120)
+
+
+def _grader_error(student: str, why: str) -> StudentResult:
+    return StudentResult(student=student, status=f"grader error: {why}")
+
+
+def grade_student(student: intake.Student, options: BatchOptions, scratch_root: Path) -> StudentResult:
+    """Take in one student's files and grade them in a separate trusted process."""
+    scratch = scratch_root / student.id
+    out_dir = options.out_dir / student.id
+    spec = GradingSpec(student=student.id, submission_dir=str(scratch / "submission"), out_dir=str(out_dir),
+                       timeout_s=options.timeout_s, lenet=options.lenet, seed=options.seed,
+                       min_isolation=options.min_isolation)
+    try:
+        taken = intake.take_in(student, scratch / "submission")
+        spec.files, spec.warnings = taken.files, taken.warnings
+    except intake.InvalidSubmission as error:
+        spec.invalid = str(error)
+    spec_path = scratch / "spec.json"
+    spec_path.write_text(json.dumps(asdict(spec)), encoding="utf-8")
+    try:
+        run = subprocess.run([sys.executable, "-m", "autograder.grading", str(spec_path)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=options.student_deadline(), cwd=scratch)
+    except subprocess.TimeoutExpired:
+        return _grader_error(student.id, f"grading took longer than {options.student_deadline():.0f} s")
+    finally:
+        intake.remove_scratch(scratch / "submission")
+    result = load_student_result(out_dir / "results.json")
+    if run.returncode != 0 or result is None:
+        log = options.out_dir / "grader-errors.log"
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"== {student.id} (exit {run.returncode})\n{run.stdout.decode(errors='replace')[-20000:]}\n")
+        return _grader_error(student.id, f"grading process exited with {run.returncode}; see {log.name}")
+    return result
+
+
+def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) -> list[StudentResult]:
+    """Grade every student of `class_dir` (the bundled sample class when None); returns their results.
+
+    `progress`, when given, is called as `progress(done, total, result)` after each student.
+    """
+    class_dir = Path(class_dir) if class_dir else SAMPLE_CLASS
+    students, warnings = intake.discover(class_dir)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    done: dict[str, StudentResult] = {}
+    if options.resume:
+        for student in students:
+            kept = load_student_result(options.out_dir / student.id / "results.json")
+            if kept is not None and not kept.status.startswith("grader error"):
+                done[student.id] = kept
+    todo = [s for s in students if s.id not in done]
+    csv_path = options.out_dir / "grades.csv"
+    write_grades_csv(csv_path, list(done.values()))
+    if progress:
+        progress(len(done), len(students), None)
+    with tempfile.TemporaryDirectory(prefix="convkit-") as scratch_root, \
+            ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        Path(scratch_root).chmod(0o755)
+        futures = {pool.submit(grade_student, s, options, Path(scratch_root)): s for s in todo}
+        for future in as_completed(futures):
+            student = futures[future]
+            try:
+                result = future.result()
+            except Exception as error:  # noqa: BLE001 - one student's failure must never end the batch.
+                result = _grader_error(student.id, f"{type(error).__name__}: {error}")
+            done[student.id] = result
+            write_grades_csv(csv_path, list(done.values()))
+            if progress:
+                progress(len(done), len(students), result)
+    results = sorted(done.values(), key=lambda r: r.student)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return results

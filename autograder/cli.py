@@ -1,0 +1,111 @@
+"""The `convkit` command line (also `python -m autograder`): one small function per verb."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder import __version__
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from autograder import batch, report
+
+    options = batch.BatchOptions(out_dir=Path(args.out), jobs=args.jobs, timeout_s=args.timeout,
+                                 lenet=args.lenet, resume=args.resume, seed=args.seed,
+                                 min_isolation=args.min_isolation)
+    console = Console(stderr=True)
+    class_dir = Path(args.class_dir) if args.class_dir else batch.SAMPLE_CLASS
+    console.print(f"convkit {__version__}: grading {class_dir} -> {options.out_dir} "
+                  f"(jobs {options.jobs}, timeout {options.timeout_s:g} s, lenet {options.lenet})")
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as bar:
+        task = bar.add_task("grading", total=None)
+
+        def progress(done, total, result):
+            bar.update(task, completed=done, total=total,
+                       description=f"graded {result.student}" if result else "grading")
+        results = batch.grade_class(class_dir, options, progress)
+    report.write_class_report(options.out_dir / "report.html", results)
+    report.print_summary(results, Console())
+    console.print(f"wrote {options.out_dir / 'grades.csv'}, {options.out_dir / 'report.html'} and one folder "
+                  "per student (results.json, feedback.md)")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from autograder import validate
+    return validate.main(mutants=args.mutants)
+
+
+def _stubs(args: argparse.Namespace) -> int:
+    from autograder import stubs
+    if args.check:
+        stale = stubs.stale_stubs()
+        for name in stale:
+            print(f"exercises/{name} differs from what solutions/ generates; run `convkit stubs`")
+        return 1 if stale else 0
+    changed = stubs.write_stubs()
+    print("regenerated: " + (", ".join(changed) if changed else "nothing (exercises/ is in sync)"))
+    return 0
+
+
+def _figure(args: argparse.Namespace) -> int:
+    from exercises import plots
+    plots.edge_figure(Path(args.out))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _not_available(name: str):
+    def run(args: argparse.Namespace) -> int:
+        print(f"convkit {name}: not available yet", file=sys.stderr)
+        return 2
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="convkit", description="An autograded course kit on convolutional networks.")
+    parser.add_argument("--version", action="version", version=f"convkit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade a class folder (default: the bundled sample class)")
+    grade.add_argument("class_dir", nargs="?", help="folder with one sub-folder or .zip per student")
+    grade.add_argument("--out", default="grading-output", help="output folder (default: %(default)s)")
+    grade.add_argument("--jobs", type=int, default=1, help="students graded at once (default: %(default)s)")
+    grade.add_argument("--timeout", type=float, default=10.0, help="seconds per function call (default: %(default)s)")
+    grade.add_argument("--lenet", choices=("weights", "train", "skip"), default="weights",
+                       help="LeNet accuracy from lenet5.weights.h5, by training, or not run (default: %(default)s)")
+    grade.add_argument("--resume", action="store_true", help="keep students already graded in --out")
+    grade.add_argument("--seed", type=int, default=20261122, help="class-wide seed of the hidden inputs")
+    grade.add_argument("--min-isolation", choices=("process", "uid", "namespaces"), default="process",
+                       help="refuse to grade unless this isolation layer is available (default: %(default)s)")
+    grade.set_defaults(run=_grade)
+
+    validate = commands.add_parser("validate", help="check the hidden suite: solutions 100 %%, stubs 0 %%, mutants")
+    validate.add_argument("--no-mutants", dest="mutants", action="store_false", help="skip the mutant catalogue")
+    validate.set_defaults(run=_validate)
+
+    stubs = commands.add_parser("stubs", help="regenerate exercises/ from solutions/")
+    stubs.add_argument("--check", action="store_true", help="only report stubs that are out of sync")
+    stubs.set_defaults(run=_stubs)
+
+    figure = commands.add_parser("figure", help="draw the lesson's edge-kernel figure on a Fashion-MNIST T-shirt")
+    figure.add_argument("--out", default="edge_kernel_tshirt.png", help="PNG file to write (default: %(default)s)")
+    figure.set_defaults(run=_figure)
+
+    for name, text in (("release", "write the student bundle"), ("otter", "write Otter-Grader autograder zips"),
+                       ("gradescope", "write a Gradescope autograder zip")):
+        command = commands.add_parser(name, help=f"{text} (not available yet)")
+        command.add_argument("out_dir", nargs="?")
+        command.set_defaults(run=_not_available(name))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)

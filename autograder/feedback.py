@@ -1,0 +1,22 @@
+"""feedback.md: a student's points per exercise and, for every failed test, the check's three-part message."""
+
+from __future__ import annotations
+
+import jinja2
+
+from autograder.results import FAILED, NOT_RUN, PASSED, StudentResult, _number
+from autograder.stubs import EXERCISE_NAMES
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("autograder", "templates"),
+                          keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                          undefined=jinja2.StrictUndefined, autoescape=False)
+_MARKS = {PASSED: "PASS", FAILED: "FAIL", NOT_RUN: "NOT RUN"}
+
+
+def feedback_markdown(result: StudentResult) -> str:
+    """The student's feedback page in Markdown."""
+    total, possible = result.total()
+    by_exercise = {name: [t for t in result.tests if t.exercise == name] for name in EXERCISE_NAMES}
+    return _ENV.get_template("feedback.md.j2").render(
+        r=result, total=_number(total), possible=_number(possible), points=result.exercise_points(),
+        by_exercise=by_exercise, mark=_MARKS, num=_number)

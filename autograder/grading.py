@@ -1,0 +1,189 @@
+"""Grade one student: run the hidden suites in this trusted process against the student's sandboxed modules.
+
+This module runs as its own process per student (`python -m autograder.grading SPEC.json`), started by the
+batch in `autograder.batch`. It never imports student code: the `student` fixture of the hidden suites is
+a proxy whose calls cross into a sandbox worker (`autograder.sandbox`). Verdicts come only from the
+checks' comparison of returned data; nothing the student prints is parsed. The result is written as
+results.json and feedback.md by this process after every sandbox worker is gone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from autograder import audit, feedback
+from autograder.results import (
+    NOT_RUN,
+    PASSED,
+    StudentResult,
+    TestResult,
+    gradescope_results,
+    write_atomic,
+)
+from exercises.checks import CheckFailure, SubmissionError
+
+HIDDEN_DIR = Path(__file__).resolve().parent / "hidden"
+INTERNAL_ERROR = ("the grader could not finish this test (an internal error, not your fault); "
+                  "your instructor has the details")
+
+
+@dataclass
+class GradingSpec:
+    """What one grading process needs; the batch writes it as JSON."""
+
+    student: str
+    submission_dir: str
+    out_dir: str
+    timeout_s: float = 10.0
+    lenet: str = "weights"
+    seed: int = 20261122
+    min_isolation: str = "process"
+    invalid: str = ""
+    files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class ForbiddenAPI(SubmissionError):
+    """The submission uses an API the exercise forbids (the static audit found it before running anything)."""
+
+    reason = "forbidden API"
+
+
+class InvalidSubmissionError(SubmissionError):
+    """The submission was refused at intake, so none of its code is run."""
+
+    reason = "invalid submission"
+
+
+class _Refusing:
+    """A module proxy that answers every call with the same error."""
+
+    def __init__(self, error: SubmissionError):
+        self._error = error
+
+    def __getattr__(self, name: str):
+        def refuse(*args, **kwargs):
+            raise self._error
+        return refuse
+
+
+def _pretty_name(item: pytest.Item) -> str:
+    """`correlate2d matches reference [H7-W9]` for `test_correlate2d_matches_reference[H7-W9]`."""
+    base, _, params = item.name.partition("[")
+    words = base.removeprefix("test_").replace("_", " ")
+    return f"{words} [{params}" if params else words
+
+
+def _message(error: BaseException) -> tuple[str, str]:
+    """Student-visible text and a short reason for a failed test; never test source or hidden arrays."""
+    if isinstance(error, CheckFailure):
+        return str(error), "wrong answer"
+    if isinstance(error, SubmissionError):
+        return str(error), getattr(error, "reason", "error")
+    if type(error).__name__ == "StudentException" or getattr(error, "from_student", False):
+        return f"your code raised {error}", "exception"
+    return INTERNAL_ERROR, "grader error"
+
+
+class Collector:
+    """A pytest plugin that turns hidden-test reports into `TestResult`s with points from the markers."""
+
+    def __init__(self, provider, error_log: Path):
+        self.provider = provider
+        self.error_log = error_log
+        self.results: list[TestResult] = []
+
+    def pytest_configure(self, config):
+        from autograder.hidden.conftest import set_module_provider
+        set_module_provider(config, self.provider)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if call.when == "setup" and report.passed:
+            return
+        if call.when == "teardown" and not report.failed:
+            return
+        marker = item.get_closest_marker("points")
+        points = float(marker.args[0]) if marker else 0.0
+        test = TestResult(exercise=item.path.stem.removeprefix("test_"), name=_pretty_name(item),
+                          max_score=points)
+        if report.passed:
+            test.score, test.status = points, PASSED
+        elif report.skipped:
+            test.status = NOT_RUN
+            test.output = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else "not run"
+            test.output = test.output.removeprefix("Skipped: ")
+        else:
+            error = call.excinfo.value if call.excinfo else None
+            test.output, test.reason = _message(error) if error is not None else (INTERNAL_ERROR, "grader error")
+            if test.reason == "grader error":
+                with open(self.error_log, "a", encoding="utf-8") as log:
+                    log.write(f"== {item.nodeid}\n{''.join(traceback.format_exception(error))}\n")
+        self.results = [r for r in self.results if (r.exercise, r.name) != (test.exercise, test.name)]
+        self.results.append(test)
+
+
+def _provider(spec: GradingSpec, sandbox):
+    submitted = set(spec.files)
+
+    def provide(module: str):
+        if spec.invalid:
+            return _Refusing(InvalidSubmissionError(f"invalid submission: {spec.invalid}"))
+        path = Path(spec.submission_dir) / f"{module}.py"
+        if module in audit.AUDITED_EXERCISES and f"{module}.py" in submitted:
+            found = audit.forbidden_uses(path.read_text(encoding="utf-8", errors="replace"))
+            if found:
+                return _Refusing(ForbiddenAPI(f"forbidden API: {', '.join(found)} is not allowed in {module}; "
+                                              "write the computation with plain numpy"))
+        return sandbox.module(module)
+    return provide
+
+
+def grade(spec: GradingSpec) -> StudentResult:
+    """Run the hidden suites for one student and write results.json and feedback.md."""
+    from autograder.sandbox import Limits, Sandbox
+
+    started = time.monotonic()
+    out_dir = Path(spec.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = StudentResult(student=spec.student, files=spec.files, warnings=list(spec.warnings))
+    if spec.invalid:
+        result.status = "invalid submission"
+        result.warnings.append(f"invalid submission: {spec.invalid}")
+    limits = Limits(call_timeout_s=spec.timeout_s)
+    with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation) as sandbox:
+        collector = Collector(_provider(spec, sandbox), out_dir.parent / "grader-errors.log")
+        args = [str(HIDDEN_DIR), "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header",
+                "-c", str(HIDDEN_DIR / "pytest.ini"), "--rootdir", str(HIDDEN_DIR),
+                f"--convkit-seed={spec.seed}", f"--convkit-lenet={spec.lenet}", "-o", "console_output_style=classic"]
+        code = pytest.main(args, plugins=[collector])
+        result.isolation = list(sandbox.isolation)
+    result.tests = collector.results
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        result.status = f"grader error (pytest exit {int(code)})"
+    elif any(t.reason == "grader error" for t in result.tests):
+        result.status = "grader error"
+    result.seconds = round(time.monotonic() - started, 2)
+    write_atomic(out_dir / "feedback.md", feedback.feedback_markdown(result))
+    write_atomic(out_dir / "results.json", json.dumps(gradescope_results(result), indent=2))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    spec = GradingSpec(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    grade(spec)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

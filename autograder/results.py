@@ -1,0 +1,130 @@
+"""The result model: one test's verdict, one student's results, and the files written from them.
+
+Points are declared once, by `@pytest.mark.points(n)` on each hidden test; everything here is derived:
+a student's per-exercise points, the grades.csv row and Gradescope's results.json. Files are written
+atomically (a temporary file renamed into place), so an interrupted batch never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from autograder.stubs import EXERCISE_NAMES
+
+PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
+CSV_HEADER = ["student", *EXERCISE_NAMES, "total", "possible", "status"]
+
+
+@dataclass
+class TestResult:
+    """The verdict of one hidden test for one student."""
+
+    exercise: str
+    name: str
+    max_score: float
+    score: float = 0.0
+    status: str = FAILED
+    output: str = ""
+    reason: str = ""
+
+
+@dataclass
+class StudentResult:
+    """Everything graded for one student: the source of results.json, feedback.md and the CSV row."""
+
+    student: str
+    tests: list[TestResult] = field(default_factory=list)
+    status: str = "ok"
+    files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    isolation: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def exercise_points(self) -> dict[str, tuple[float, float]]:
+        """Exercise -> (points earned, points possible); tests that did not run count in neither."""
+        points = {name: (0.0, 0.0) for name in EXERCISE_NAMES}
+        for test in self.tests:
+            if test.status == NOT_RUN:
+                continue
+            earned, possible = points[test.exercise]
+            points[test.exercise] = (earned + test.score, possible + test.max_score)
+        return points
+
+    def total(self) -> tuple[float, float]:
+        pairs = self.exercise_points().values()
+        return sum(e for e, _ in pairs), sum(p for _, p in pairs)
+
+    def csv_row(self) -> list[str]:
+        points = self.exercise_points()
+        total, possible = self.total()
+        return [self.student, *(_number(points[name][0]) for name in EXERCISE_NAMES),
+                _number(total), _number(possible), self.status]
+
+    def to_json(self) -> dict:
+        """The convkit record (results.json's `extra_data`), from which the result can be rebuilt."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> StudentResult:
+        tests = [TestResult(**t) for t in data.get("tests", [])]
+        return cls(**{**data, "tests": tests})
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+def gradescope_results(result: StudentResult) -> dict:
+    """Gradescope's results.json: score, tests (name, score, max_score, status, output, visibility)."""
+    total, possible = result.total()
+    tests = []
+    for test in result.tests:
+        entry = {"name": f"{test.exercise}: {test.name}", "score": test.score, "max_score": test.max_score,
+                 "output": test.output, "visibility": "visible"}
+        if test.status != NOT_RUN:
+            entry["status"] = test.status
+        tests.append(entry)
+    lines = [f"convkit: {_number(total)} / {_number(possible)} points; status {result.status}"]
+    lines += [f"warning: {w}" for w in result.warnings]
+    return {"score": total, "output": "\n".join(lines), "visibility": "visible",
+            "tests": tests, "extra_data": {"convkit": result.to_json()}}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder, renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_grades_csv(path: Path, results: list[StudentResult]) -> None:
+    """grades.csv: the header, then one row per student sorted by id."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for result in sorted(results, key=lambda r: r.student):
+        writer.writerow(result.csv_row())
+    write_atomic(path, buffer.getvalue())
+
+
+def load_student_result(path: Path) -> StudentResult | None:
+    """The result stored in a results.json, or None when the file is missing or not one of ours."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return StudentResult.from_json(data["extra_data"]["convkit"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
