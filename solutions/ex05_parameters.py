@@ -16,25 +16,24 @@ layer after Flatten depends on the height, width and channels that reach it. LeN
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
-
 # BEGIN SOLUTION
-def _pair(value, name: str) -> tuple[int, int]:
-    """An int n as (n, n), or a pair of ints, each >= 1."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(np.ravel(value).tolist())
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1
-                             for v in pair):
-        raise ValueError(f"{name} must be an int >= 1 or a pair of them, got {value!r}")
-    return int(pair[0]), int(pair[1])
+import math
+from numbers import Integral
 
 
 def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    """value as an int, if it is an int >= 1 (numpy integers included, bools not)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     return int(value)
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    """An int n as (n, n), or a pair of ints, each >= 1."""
+    pair = (value, value) if isinstance(value, Integral) else value
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ValueError(f"{name} must be an int >= 1 or a pair of them, got {value!r}")
+    return _positive_int(pair[0], name), _positive_int(pair[1], name)
 
 
 def _length(n: int, k: int, s: int, padding: str) -> int:
