@@ -25,6 +25,8 @@ CSV_HEADER = ["student", *EXERCISE_NAMES, "total", "possible", "status"]
 class TestResult:
     """The verdict of one hidden test for one student."""
 
+    __test__ = False  # Not a pytest test class, despite its name.
+
     exercise: str
     name: str
     max_score: float

@@ -1,0 +1,56 @@
+"""The result model: points per exercise, grades.csv, results.json round trip, not-run tests."""
+
+import csv
+import json
+
+from autograder.results import (
+    CSV_HEADER,
+    NOT_RUN,
+    PASSED,
+    StudentResult,
+    TestResult,
+    gradescope_results,
+    load_student_result,
+    write_grades_csv,
+)
+
+
+def sample():
+    return StudentResult(student="ada", tests=[
+        TestResult("ex01_convolution", "a", 4, 4, PASSED),
+        TestResult("ex01_convolution", "b", 6, 0, "failed", "checked: x", "wrong answer"),
+        TestResult("ex06_lenet5", "accuracy", 10, 0, NOT_RUN, "not run (--lenet skip)"),
+    ])
+
+
+def test_points_per_exercise_leave_out_tests_that_did_not_run():
+    points = sample().exercise_points()
+    assert points["ex01_convolution"] == (4, 10)
+    assert points["ex06_lenet5"] == (0, 0)
+    assert sample().total() == (4, 10)
+
+
+def test_grades_csv_has_the_contract_header_and_sorted_rows(tmp_path):
+    other = StudentResult(student="aaron", status="invalid submission")
+    write_grades_csv(tmp_path / "grades.csv", [sample(), other])
+    rows = list(csv.reader(open(tmp_path / "grades.csv")))
+    assert rows[0] == CSV_HEADER
+    assert rows[0] == ["student", "ex01_convolution", "ex02_padding", "ex03_feature_maps", "ex04_pooling",
+                       "ex05_parameters", "ex06_lenet5", "total", "possible", "status"]
+    assert [r[0] for r in rows[1:]] == ["aaron", "ada"]
+    assert rows[2] == ["ada", "4", "0", "0", "0", "0", "0", "4", "10", "ok"]
+
+
+def test_results_json_is_gradescope_shaped_and_round_trips(tmp_path):
+    data = gradescope_results(sample())
+    assert data["score"] == 4
+    assert {"name", "score", "max_score", "output", "visibility"} <= set(data["tests"][0])
+    assert "status" not in data["tests"][2], "a test that did not run is neither passed nor failed"
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    assert load_student_result(tmp_path / "results.json") == sample()
+
+
+def test_a_missing_or_foreign_results_json_reads_as_none(tmp_path):
+    assert load_student_result(tmp_path / "nothing.json") is None
+    (tmp_path / "forged.json").write_text('{"score": 100}')
+    assert load_student_result(tmp_path / "forged.json") is None
