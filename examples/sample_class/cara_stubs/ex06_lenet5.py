@@ -1,0 +1,96 @@
+"""Exercise 6: LeNet-5 in Keras, trained to 99 % test accuracy on MNIST.
+
+You write two functions:
+
+- `build_lenet5` returns the network below as a `keras.Model`;
+- `train_lenet5` compiles it (when it is not compiled yet), fits it on the training images and returns the
+  `keras.callbacks.History` that `model.fit` gives back.
+
+The grader builds your model, counts its parameters from `model.to_json()`, trains it with your
+`train_lenet5` on the 60,000 MNIST training images and measures its accuracy on the 10,000 test images.
+The target is 99 % test accuracy within the time budget below, with the architecture exactly as specified:
+reaching it is a matter of the training recipe (input standardization, optimizer, learning-rate schedule,
+batch size, number of epochs), not of a bigger network.
+
+The network, for 28x28 grey images (shapes with the batch axis `None`):
+
+    layer                                       output shape         parameters
+    Rescaling (optional standardization)        (None, 28, 28, 1)             0
+    Conv2D 6 filters, 5x5, padding "same"       (None, 28, 28, 6)           156 = 5*5*1*6 + 6
+    pooling 2x2                                 (None, 14, 14, 6)             0
+    Conv2D 16 filters, 5x5, padding "valid"     (None, 10, 10, 16)        2,416 = 5*5*6*16 + 16
+    pooling 2x2                                 (None, 5, 5, 16)              0
+    Flatten                                     (None, 400)                   0
+    Dense 120                                   (None, 120)              48,120 = 400*120 + 120
+    Dense 84                                    (None, 84)               10,164 = 120*84 + 84
+    Dense num_classes, softmax                  (None, 10)                  850 = 84*10 + 10
+                                                                 total   61,706
+
+The activations of the hidden layers (ReLU, tanh, ...) and the kind of pooling (max or average) are your
+choice. The model is always fed images as float32 in [0, 1]; if you standardize them, do it inside the
+model with a parameter-free `keras.layers.Rescaling(scale=1 / MNIST_STD, offset=-MNIST_MEAN / MNIST_STD)`
+as its first layer, so whoever feeds the model needs to know nothing about it.
+
+Time budget: `train_lenet5` gets `TRAINING_BUDGET_SECONDS` of wall time on a 2-core CPU without a GPU
+(one epoch over the 60,000 images at batch size 128 takes 7-12 s there). The reference recipe reaches
+about 99.2 % in about 40 s.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import keras
+
+#: Mean and standard deviation of the MNIST training pixels, on the [0, 1] scale the model is fed.
+MNIST_MEAN = 33.3184 / 255
+MNIST_STD = 78.5675 / 255
+#: Wall time `train_lenet5` may take on the 60,000 training images (2-core CPU, no GPU).
+TRAINING_BUDGET_SECONDS = 60
+
+
+def build_lenet5(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int = 10) -> keras.Model:
+    """LeNet-5 for images of `input_shape` `(H, W, C)`, ending in a softmax over `num_classes`.
+
+    Layers, in order: [Rescaling] -> Conv2D(6, 5x5, "same") -> pool 2 -> Conv2D(16, 5x5, "valid") -> pool 2
+    -> Flatten -> Dense(120) -> Dense(84) -> Dense(num_classes, softmax). See the module docstring for the
+    shape and parameter count of every layer: 61,706 parameters for the defaults.
+
+    For `(H, W, C)` input the shapes are `(H, W, 6)`, `(H//2, W//2, 6)`, `(H//2-4, W//2-4, 16)`,
+    `((H//2-4)//2, (W//2-4)//2, 16)`, so H and W must be at least 12.
+
+    Raises ValueError when `input_shape` is not three positive ints with H, W >= 12, or `num_classes` is not
+    an int >= 2.
+    """
+    raise NotImplementedError("build_lenet5 is not implemented yet: write it where this line stands")
+
+
+def train_lenet5(
+    model: keras.Model,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    epochs: int = 6,
+    batch_size: int = 128,
+    learning_rate: float = 3e-3,
+    seed: int = 0,
+    verbose: str | int = "auto",
+) -> keras.callbacks.History:
+    """Compile `model` if it is not compiled yet, fit it on `x_train` `(N, H, W, C)`, `y_train` `(N,)`.
+
+    `x_train` is float32 in [0, 1]; `y_train` holds integer class labels in [0, num_classes). Returns the
+    `keras.callbacks.History` of `model.fit` (its `.history` has a "loss" list with one value per epoch).
+    The shuffling (and anything else random from here on) is seeded from `seed`, so the same model trained
+    twice gives the same weights; seed the weight initialization before `build_lenet5` if you need that too.
+    Keras' progress bar shows by default (`verbose="auto"`).
+
+    Recipe: Adam whose learning rate starts at `learning_rate` and decays to 0 along a cosine over all
+    `epochs * ceil(N / batch_size)` steps; sparse categorical cross-entropy; `epochs` passes in shuffled
+    batches of `batch_size`.
+
+    Raises ValueError when `x_train` is not 4-D, `y_train` is not 1-D, their lengths differ or are 0.
+    """
+    raise NotImplementedError("train_lenet5 is not implemented yet: write it where this line stands")
