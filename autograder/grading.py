@@ -95,14 +95,17 @@ def _message(error: BaseException) -> tuple[str, str]:
 class Collector:
     """A pytest plugin that turns hidden-test reports into `TestResult`s with points from the markers."""
 
-    def __init__(self, provider, error_log: Path):
+    def __init__(self, provider, error_log: Path, sandbox=None):
         self.provider = provider
+        self.sandbox = sandbox
         self.error_log = error_log
         self.results: list[TestResult] = []
 
     def pytest_configure(self, config):
-        from autograder.hidden.conftest import set_module_provider
+        from autograder.hidden.conftest import set_module_provider, set_sandbox
         set_module_provider(config, self.provider)
+        if self.sandbox is not None:
+            set_sandbox(config, self.sandbox)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -161,7 +164,7 @@ def grade(spec: GradingSpec) -> StudentResult:
         result.warnings.append(f"invalid submission: {spec.invalid}")
     limits = Limits(call_timeout_s=spec.timeout_s)
     with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation) as sandbox:
-        collector = Collector(_provider(spec, sandbox), out_dir.parent / "grader-errors.log")
+        collector = Collector(_provider(spec, sandbox), out_dir.parent / "grader-errors.log", sandbox)
         args = [str(HIDDEN_DIR), "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header",
                 "-c", str(HIDDEN_DIR / "pytest.ini"), "--rootdir", str(HIDDEN_DIR),
                 f"--convkit-seed={spec.seed}", f"--convkit-lenet={spec.lenet}", "-o", "console_output_style=classic"]

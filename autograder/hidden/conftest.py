@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 _PROVIDER_KEY = pytest.StashKey[object]()
+_SANDBOX_KEY = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser):
@@ -46,6 +47,11 @@ def set_module_provider(config, provider) -> None:
     config.stash[_PROVIDER_KEY] = provider
 
 
+def set_sandbox(config, sandbox) -> None:
+    """Install the student's `Sandbox`, which the Keras tests use for model JSON and predictions."""
+    config.stash[_SANDBOX_KEY] = sandbox
+
+
 def module_under_test(request) -> str:
     return request.path.stem.removeprefix("test_")
 
@@ -62,6 +68,19 @@ def student(request):
         raise pytest.UsageError("hidden suites run under `convkit grade`; for kit development pass "
                                 "--convkit-inprocess=solutions")
     return importlib.import_module(f"{package}.{name}")
+
+
+@pytest.fixture(scope="session")
+def submission(request):
+    """The student's sandbox: `keras_model_json(...)` and `keras_predict(...)` run the Keras exercise there."""
+    sandbox = request.config.stash.get(_SANDBOX_KEY, None)
+    if sandbox is None:
+        package = request.config.getoption("--convkit-inprocess")
+        if package is None:
+            raise pytest.UsageError("the Keras tests run under `convkit grade`")
+        from autograder.inprocess import InProcessKeras
+        return InProcessKeras(package)
+    return sandbox
 
 
 @pytest.fixture

@@ -1,0 +1,103 @@
+"""Judge a Keras model from the text of `model.to_json()`, parsed as JSON and never deserialized.
+
+The sandbox builds the student's model and returns its JSON as data. Here that text is read with `json`:
+no Keras object is made from it, so a Lambda layer, a custom object or a crafted file can do nothing in the
+trusted process. The layer list is checked against an allowlist of built-in Keras layers and converted to
+the layer dicts of `ex05_parameters.count_params`, which counts the parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+#: Built-in layers a LeNet-5 may contain; the first group holds no parameters and keeps the shape.
+SHAPE_KEEPING = {"InputLayer", "Rescaling", "Activation", "ReLU", "Dropout"}
+ALLOWED_LAYERS = SHAPE_KEEPING | {"Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense"}
+ALLOWED_ACTIVATIONS = {"linear", "relu", "tanh", "sigmoid", "softmax", "elu", "selu", "gelu", "swish", "silu",
+                       "leaky_relu", "relu6", "softplus", "softsign", "hard_sigmoid", "hard_swish", "mish"}
+_KIND = {"Conv2D": "conv2d", "MaxPooling2D": "max_pool2d", "AveragePooling2D": "average_pool2d",
+         "Flatten": "flatten", "Dense": "dense"}
+
+
+class ArchitectureError(ValueError):
+    """The model's JSON is not a LeNet-5 made of built-in Keras layers; the message says which layer and why."""
+
+
+def model_layers(json_text: str) -> list[dict[str, Any]]:
+    """The model's layers as `{"class_name", "module", "config"}` dicts, in order.
+
+    Raises ArchitectureError for text that is not a Sequential or Functional model's JSON.
+    """
+    try:
+        model = json.loads(json_text)
+        layers = model["config"]["layers"]
+    except (TypeError, ValueError, KeyError) as error:
+        raise ArchitectureError(
+            "model.to_json() does not describe a Sequential or Functional model's layers "
+            f"({type(error).__name__}); build the model with keras.Sequential or the functional API") from None
+    if model.get("class_name") not in ("Sequential", "Functional") or not isinstance(layers, list):
+        raise ArchitectureError(f"the model is a {model.get('class_name')!r}; build it with keras.Sequential "
+                                "or the functional API (a subclassed model's layers cannot be checked)")
+    return [{"class_name": layer.get("class_name"), "module": layer.get("module"),
+             "config": layer.get("config") or {}} for layer in layers]
+
+
+def check_allowed(layers: list[dict[str, Any]]) -> None:
+    """Raise ArchitectureError naming the first layer that is not an allowlisted built-in Keras layer."""
+    for index, layer in enumerate(layers):
+        name = layer["class_name"]
+        if name not in ALLOWED_LAYERS or layer["module"] not in (None, "keras.layers"):
+            raise ArchitectureError(f"layer {index} is a {name} ({layer['module']}); only built-in Keras layers "
+                                    f"are accepted: {', '.join(sorted(ALLOWED_LAYERS))}")
+        activation = layer["config"].get("activation")
+        if activation is not None and (not isinstance(activation, str) or activation not in ALLOWED_ACTIVATIONS):
+            raise ArchitectureError(f"layer {index} ({name}) uses the activation {activation!r}; use a built-in "
+                                    "activation given by name, such as 'relu' or 'tanh'")
+
+
+def _pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def count_params_layers(layers: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], tuple[int, ...]]:
+    """The `count_params` layer dicts of the model's parameterized and reshaping layers, and its input shape."""
+    input_shape = None
+    converted = []
+    for layer in layers:
+        name, config = layer["class_name"], layer["config"]
+        if name == "InputLayer":
+            shape = config.get("batch_shape") or config.get("batch_input_shape")
+            input_shape = tuple(shape[1:]) if shape else None
+        elif name in _KIND:
+            entry: dict[str, Any] = {"type": _KIND[name]}
+            if name == "Conv2D":
+                entry |= {"filters": config["filters"], "kernel_size": _pair(config["kernel_size"]),
+                          "strides": _pair(config.get("strides", 1)), "padding": config.get("padding", "valid"),
+                          "use_bias": config.get("use_bias", True)}
+            elif name in ("MaxPooling2D", "AveragePooling2D"):
+                entry |= {"pool_size": _pair(config.get("pool_size", 2)),
+                          "strides": _pair(config.get("strides") or config.get("pool_size", 2))}
+            elif name == "Dense":
+                entry |= {"units": config["units"], "use_bias": config.get("use_bias", True)}
+            converted.append(entry)
+    if input_shape is None:
+        raise ArchitectureError("the model's JSON has no input shape; give the model a keras.Input(shape=...)")
+    return converted, input_shape
+
+
+def summarize(layers: list[dict[str, Any]]) -> str:
+    """One line naming the layers, e.g. `Conv2D(6, 5x5, same) -> MaxPooling2D(2) -> ...`, for messages."""
+    parts = []
+    for layer in layers:
+        name, config = layer["class_name"], layer["config"]
+        if name == "Conv2D":
+            k = _pair(config.get("kernel_size", 1))
+            parts.append(f"Conv2D({config.get('filters')}, {k[0]}x{k[1]}, {config.get('padding')})")
+        elif name in ("MaxPooling2D", "AveragePooling2D"):
+            parts.append(f"{name}({_pair(config.get('pool_size', 2))[0]})")
+        elif name == "Dense":
+            parts.append(f"Dense({config.get('units')}, {config.get('activation')})")
+        elif name != "InputLayer":
+            parts.append(name)
+    return " -> ".join(parts)

@@ -1,0 +1,162 @@
+"""Hidden tests of ex06_lenet5: the architecture from the model's JSON, the accuracy from sandboxed predictions.
+
+The sandbox builds the student's model and returns `model.to_json()` as text; it is parsed here as JSON
+(`autograder.architecture`), never turned back into a model. Accuracy is measured on inputs this process
+chooses: a seeded random subset of the MNIST test images, each shifted by up to one pixel in a random
+direction, so predictions memorized for the published test set do not help.
+
+Thresholds, calibrated on the reference recipe (see `ACCURACY_TESTS`): with its weights, the shifted subset
+scores within about half a point of the clean test set (99.1-99.3 % over 3 seeds), so 98.0 % leaves a
+margin of about one point for students' own recipes while an untrained network (about 10 %) or a weak one
+(a linear model reaches about 92 %) fails; 95 % earns the first half of the points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder import architecture
+from exercises.checks import check_array, check_int, fail
+
+EVAL_IMAGES = 2000
+ACCURACY_TESTS = [pytest.param(0.95, marks=pytest.mark.points(2), id="at-least-95-percent"),
+                  pytest.param(0.98, marks=pytest.mark.points(3), id="at-least-98-percent")]
+LENET_PARAMS = 61_706
+# The layers that hold parameters or change the shape, in order: (kind, filters/units, kernel, padding).
+EXPECTED = [("Conv2D", 6, (5, 5), "same"), ("pool", 2), ("Conv2D", 16, (5, 5), "valid"), ("pool", 2),
+            ("Flatten",), ("Dense", 120), ("Dense", 84), ("Dense", 10, "softmax")]
+
+
+def _core(layers):
+    """The student's layers as comparable tuples, leaving out the shape-keeping ones (Rescaling, Activation)."""
+    core = []
+    for layer in layers:
+        name, config = layer["class_name"], layer["config"]
+        if name in architecture.SHAPE_KEEPING:
+            continue
+        if name == "Conv2D":
+            core.append((name, config.get("filters"), architecture._pair(config.get("kernel_size", 1)),
+                         config.get("padding")))
+        elif name in ("MaxPooling2D", "AveragePooling2D"):
+            pool = architecture._pair(config.get("pool_size", 2))
+            strides = architecture._pair(config.get("strides") or pool)
+            core.append(("pool", pool[0]) if pool[0] == pool[1] and strides == pool else (name, pool, strides))
+        elif name == "Dense":
+            last = ("softmax",) if config.get("activation") == "softmax" else ()
+            core.append((name, config.get("units"), *last))
+        else:
+            core.append((name,))
+    return core
+
+
+@pytest.fixture(scope="module")
+def model_layers(request):
+    """The default model's layers, from the JSON the sandbox returns (built once per student)."""
+    submission = request.getfixturevalue("submission")
+    return architecture.model_layers(submission.keras_model_json())
+
+
+def _layers_or_fail(request):
+    try:
+        return request.getfixturevalue("model_layers")
+    except architecture.ArchitectureError as error:
+        fail("build_lenet5(): the model's layers", str(error))
+
+
+@pytest.mark.points(1)
+def test_model_is_made_of_builtin_keras_layers(request):
+    try:
+        architecture.check_allowed(_layers_or_fail(request))
+    except architecture.ArchitectureError as error:
+        fail("build_lenet5(): every layer is a built-in Keras layer", str(error),
+             "Lambda layers and custom layers cannot be checked; use keras.layers classes")
+
+
+@pytest.mark.points(2)
+def test_layers_follow_lenet5_in_order(request):
+    layers = _layers_or_fail(request)
+    got = _core(layers)
+    for index, (have, want) in enumerate(zip(got, EXPECTED, strict=False)):
+        if have != want:
+            hint = {"same": "the first convolution keeps 28x28 with padding='same'",
+                    "valid": "the second convolution uses padding='valid' (28/2 = 14 -> 10)"}.get(
+                want[3] if want[0] == "Conv2D" else "", "compare with the table in the module docstring")
+            fail("build_lenet5(): the layers in order", f"layer {index + 1} is {have}, expected {want} "
+                 f"(model: {architecture.summarize(layers)})", hint)
+    if len(got) != len(EXPECTED):
+        fail("build_lenet5(): the layers in order", f"{len(got)} layers with parameters or shape changes, "
+             f"expected {len(EXPECTED)} (model: {architecture.summarize(layers)})",
+             "LeNet-5 has exactly two convolutions, two poolings, a Flatten and three Dense layers")
+
+
+@pytest.mark.points(1)
+def test_parameter_count_is_61706(request):
+    from solutions.ex05_parameters import count_params
+
+    layers = _layers_or_fail(request)
+    try:
+        architecture.check_allowed(layers)
+        converted, input_shape = architecture.count_params_layers(layers)
+        counted = count_params(converted, input_shape)
+    except (architecture.ArchitectureError, ValueError, KeyError) as error:
+        fail("build_lenet5(): parameters counted from the model's JSON", f"cannot be counted: {error}")
+    check_int(counted, LENET_PARAMS, "build_lenet5(): parameters counted from the model's JSON",
+              hint="156 + 2,416 + 48,120 + 10,164 + 850: check filters, kernel sizes, padding and units")
+
+
+@pytest.mark.points(1)
+def test_num_classes_sets_the_output_layer(submission):
+    layers = architecture.model_layers(submission.keras_model_json(num_classes=7))
+    dense = [layer["config"] for layer in layers if layer["class_name"] == "Dense"]
+    what = "build_lenet5(num_classes=7): the last Dense layer"
+    if not dense:
+        fail(what, "the model has no Dense layer", "end with Dense(num_classes, activation='softmax')")
+    check_int(dense[-1].get("units"), 7, what, hint="use the num_classes argument, not a fixed 10")
+
+
+def _shifted_subset(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded subset of the MNIST test set, each image shifted by -1, 0 or 1 pixel on each axis."""
+    from exercises import data
+
+    try:
+        images, labels = data.load_mnist("test")
+    except FileNotFoundError as error:
+        pytest.skip(f"not run: the MNIST test files were not found ({type(error).__name__})")
+    chosen = rng.choice(len(images), size=EVAL_IMAGES, replace=False)
+    x = data.add_channel(data.to_float(images[chosen]))  # (N, 28, 28, 1) float32 in [0, 1]
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    shifts = rng.integers(0, 3, size=(EVAL_IMAGES, 2))
+    shifted = np.stack([padded[n, dy:dy + 28, dx:dx + 28] for n, (dy, dx) in enumerate(shifts)])
+    return shifted.astype(np.float32), labels[chosen].astype(np.int64)
+
+
+@pytest.fixture(scope="module")
+def accuracy(request):
+    """The accuracy of the student's LeNet on the shifted subset, computed once per student."""
+    mode = request.config.getoption("--convkit-lenet")
+    if mode == "skip":
+        pytest.skip("not run (--lenet skip)")
+    submission = request.getfixturevalue("submission")
+    rng = np.random.default_rng([request.config.getoption("--convkit-seed"), 6])
+    x_eval, y_eval = _shifted_subset(rng)
+    if mode == "train":
+        from exercises import data
+        images, labels = data.load_mnist("train")
+        train = (data.add_channel(data.to_float(images)), labels.astype(np.int64))
+        probabilities = submission.keras_predict(x_eval, weights=None, train=train)
+    else:
+        probabilities = submission.keras_predict(x_eval)
+    check_array(probabilities, np.full((EVAL_IMAGES, 10), 0.1), "model.predict on 2,000 MNIST test images: "
+                "the output's type and shape", rtol=np.inf, atol=np.inf)
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_eval))
+
+
+@pytest.mark.parametrize("threshold", ACCURACY_TESTS)
+def test_accuracy_on_shifted_mnist_test_images(request, threshold):
+    got = request.getfixturevalue("accuracy")
+    if got < threshold:
+        fail(f"accuracy on {EVAL_IMAGES:,} MNIST test images shifted by up to one pixel",
+             f"{100 * got:.2f} %, expected at least {100 * threshold:.0f} %",
+             "train longer or with a better recipe (standardized inputs, a learning-rate schedule); "
+             "submit the weights of the trained model (model.save_weights('lenet5.weights.h5'))")

@@ -1,0 +1,38 @@
+"""Kit development only: the Keras side of the sandbox API, run in this process on the kit's own code.
+
+`pytest autograder/hidden --convkit-inprocess=solutions` uses it to run the hidden LeNet tests against the
+reference solution without a sandbox. Grading never uses it: student code only runs in `autograder.sandbox`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import numpy as np
+
+
+class InProcessKeras:
+    """`keras_model_json` and `keras_predict` with the same signatures as `autograder.sandbox.Sandbox`'s."""
+
+    def __init__(self, package: str, weights_dir: Path | None = None):
+        self.package = package
+        self.weights_dir = weights_dir
+
+    def _module(self, module: str):
+        return importlib.import_module(f"{self.package}.{module}")
+
+    def keras_model_json(self, module: str = "ex06_lenet5", builder: str = "build_lenet5", **kwargs) -> str:
+        return getattr(self._module(module), builder)(**kwargs).to_json()
+
+    def keras_predict(self, x_eval: np.ndarray, *, module: str = "ex06_lenet5",
+                      weights: str | None = "lenet5.weights.h5", train=None, train_timeout_s=None) -> np.ndarray:
+        student = self._module(module)
+        model = student.build_lenet5()
+        if train is not None:
+            student.train_lenet5(model, *train)
+        elif weights is not None:
+            if self.weights_dir is None:
+                raise FileNotFoundError(f"no folder holds {weights} in-process")
+            model.load_weights(self.weights_dir / weights)
+        return np.asarray(model.predict(x_eval, batch_size=1000, verbose=0))

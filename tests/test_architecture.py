@@ -1,0 +1,83 @@
+"""The LeNet architecture checks read model.to_json() as JSON and catch the usual deviations (bad submission 31, 32)."""
+
+import json
+
+import pytest
+
+from autograder import architecture
+from autograder.hidden import test_ex06_lenet5 as hidden
+
+keras = pytest.importorskip("keras")
+
+
+def lenet(first_padding="same", extra_dense=False, lambda_layer=False, num_classes=10):
+    layers = [keras.Input((28, 28, 1))]
+    if lambda_layer:
+        layers.append(keras.layers.Lambda(lambda x: x * 2.0))
+    layers += [keras.layers.Conv2D(6, 5, padding=first_padding, activation="relu"), keras.layers.MaxPooling2D(2),
+               keras.layers.Conv2D(16, 5, activation="relu"), keras.layers.AveragePooling2D(2),
+               keras.layers.Flatten(), keras.layers.Dense(120, activation="tanh")]
+    if extra_dense:
+        layers.append(keras.layers.Dense(100, activation="relu"))
+    layers += [keras.layers.Dense(84, activation="relu"), keras.layers.Dense(num_classes, activation="softmax")]
+    return keras.Sequential(layers)
+
+
+def functional_lenet():
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Rescaling(1 / 0.3, offset=-0.4)(inputs)
+    x = keras.layers.Conv2D(6, 5, padding="same", activation="tanh")(x)
+    x = keras.layers.AveragePooling2D(2)(x)
+    x = keras.layers.Conv2D(16, 5, activation="tanh")(x)
+    x = keras.layers.AveragePooling2D(2)(x)
+    x = keras.layers.Dense(84)(keras.layers.Dense(120)(keras.layers.Flatten()(x)))
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+
+
+def layers_of(model):
+    return architecture.model_layers(model.to_json())
+
+
+@pytest.mark.parametrize("build", [lenet, functional_lenet], ids=["sequential", "functional"])
+def test_a_correct_lenet_passes_every_architecture_check(build):
+    from solutions.ex05_parameters import count_params
+
+    model = build()
+    layers = layers_of(model)
+    architecture.check_allowed(layers)
+    assert hidden._core(layers) == hidden.EXPECTED
+    converted, shape = architecture.count_params_layers(layers)
+    assert count_params(converted, shape) == model.count_params() == hidden.LENET_PARAMS
+
+
+def test_a_valid_first_convolution_is_named_in_the_layer_comparison():
+    core = hidden._core(layers_of(lenet(first_padding="valid")))
+    assert core[0] == ("Conv2D", 6, (5, 5), "valid") != hidden.EXPECTED[0]
+
+
+def test_an_extra_dense_layer_changes_the_layer_list_and_the_count():
+    from solutions.ex05_parameters import count_params
+
+    layers = layers_of(lenet(extra_dense=True))
+    assert len(hidden._core(layers)) == len(hidden.EXPECTED) + 1
+    assert count_params(*architecture.count_params_layers(layers)) != hidden.LENET_PARAMS
+
+
+def test_a_lambda_layer_is_refused_by_name():
+    with pytest.raises(architecture.ArchitectureError, match="Lambda"):
+        architecture.check_allowed(layers_of(lenet(lambda_layer=True)))
+
+
+def test_a_custom_activation_object_is_refused():
+    layers = layers_of(lenet())
+    layers[-1]["config"]["activation"] = {"class_name": "MyActivation", "module": "evil"}
+    with pytest.raises(architecture.ArchitectureError, match="activation"):
+        architecture.check_allowed(layers)
+
+
+@pytest.mark.parametrize("text", ["not json", json.dumps({"class_name": "MyModel", "config": {}}),
+                                  json.dumps({"class_name": "Sequential", "config": {"layers": "x"}})],
+                         ids=["not-json", "subclassed", "layers-not-a-list"])
+def test_json_that_is_not_a_layer_model_is_refused_with_a_message(text):
+    with pytest.raises(architecture.ArchitectureError, match="Sequential"):
+        architecture.model_layers(text)
