@@ -1,0 +1,200 @@
+"""Public tests for exercise 2 (`zero_pad`, `output_size`, `conv2d`): run `pytest exercises/test_ex02_padding.py`.
+
+Each case is small enough to check by hand. A failing test prints what was checked, the worst wrong element
+and, when the answer matches a common mistake, a hint naming it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exercises import ex02_padding as ex
+from exercises.checks import call_text, check_array, check_int, check_raises_value_error, check_unchanged
+
+GRID = np.arange(9.0).reshape(3, 3)  # [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+EXTRA_BEFORE = ("the extra row/column of an odd 'same' padding goes at the bottom/right (TensorFlow's rule), "
+                "not at the top/left")
+IGNORED_STRIDE = "the stride was ignored: keep every s-th window, out[i, j] starts at padded[i * s, j * s]"
+FLIPPED = "conv2d does not flip the kernel: it is a cross-correlation, like correlate2d"
+
+
+def strided_window_sums(image, kernel, pads, stride=1):
+    """The docstring's formula: pad with ((top, bottom), (left, right)) zeros, then one window at a time."""
+    padded = np.pad(np.asarray(image, dtype=np.float64), pads)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    kh, kw = kernel.shape
+    rows = range(0, padded.shape[0] - kh + 1, stride)
+    cols = range(0, padded.shape[1] - kw + 1, stride)
+    return np.array([[np.sum(padded[i:i + kh, j:j + kw] * kernel) for j in cols] for i in rows])
+
+
+def test_zero_pad_by_one_surrounds_the_image_with_zeros():
+    image = np.array([[1, 2], [3, 4]], dtype=np.uint8)
+    expected = np.array([[0, 0, 0, 0], [0, 1, 2, 0], [0, 3, 4, 0], [0, 0, 0, 0]], dtype=float)
+    check_array(ex.zero_pad(image, 1), expected, call_text("zero_pad", image, 1))
+
+
+def test_zero_pad_takes_top_bottom_left_right():
+    image = np.array([[1, 2], [3, 4]], dtype=np.uint8)
+    pad = ((0, 1), (1, 0))
+    expected = np.array([[0, 1, 2], [0, 3, 4], [0, 0, 0]], dtype=float)
+    check_array(ex.zero_pad(image, pad), expected, call_text("zero_pad", image, pad),
+                mistakes=[(np.array([[0, 0, 0], [1, 2, 0], [3, 4, 0]]),
+                           "pad is ((top, bottom), (left, right)): the first pair is for the rows")])
+
+
+def test_zero_pad_never_pads_the_channel_axis():
+    image = np.arange(1.0, 13.0).reshape(2, 3, 2)  # (H, W, C) = (2, 3, 2)
+    expected = np.zeros((4, 5, 2))
+    expected[1:3, 1:4, :] = image
+    check_array(ex.zero_pad(image, 1), expected, call_text("zero_pad", image, 1),
+                mistakes=[(np.zeros((4, 5, 4)), "the channel axis was padded too: pad only H and W")])
+
+
+@pytest.mark.parametrize("image", [
+    pytest.param(np.array([[1.0, 2.0], [3.0, 4.0]]), id="float64"),
+    pytest.param(np.array([[1, 2], [3, 4]], dtype=np.uint8), id="uint8"),
+])
+def test_zero_pad_does_not_modify_the_image(image):
+    before = image.copy()
+    ex.zero_pad(image, 2)
+    check_unchanged(before, image, call_text("zero_pad", image, 2) + ": the image argument")
+
+
+@pytest.mark.parametrize("image, pad, rule", [
+    pytest.param(np.zeros((2, 2)), -1, "a pad size is negative", id="negative-int-pad"),
+    pytest.param(np.zeros((2, 2)), ((0, 1), (-1, 0)), "a pad size is negative", id="negative-pad-in-pairs"),
+    pytest.param(np.zeros((2, 2)), (1, 2, 3), "pad is not an int or ((top, bottom), (left, right))",
+                 id="pad-of-three-numbers"),
+    pytest.param(np.zeros(4), 1, "the image is not (H, W) or (H, W, C)", id="1d-image"),
+])
+def test_zero_pad_rejects_bad_arguments(image, pad, rule):
+    check_raises_value_error(lambda: ex.zero_pad(image, pad), call_text("zero_pad", image, pad), rule=rule)
+
+
+@pytest.mark.parametrize("n, k, padding, stride, expected", [
+    pytest.param(28, 3, "same", 1, 28, id="n28-k3-same-keeps-28"),
+    pytest.param(28, 5, "valid", 1, 24, id="n28-k5-valid-gives-24"),
+    pytest.param(28, 3, "full", 1, 30, id="n28-k3-full-gives-30"),
+    pytest.param(5, 3, "full", 1, 7, id="n5-k3-full-gives-7"),
+    pytest.param(28, 3, "same", 2, 14, id="n28-k3-same-s2-gives-14"),
+    pytest.param(5, 2, "same", 2, 3, id="n5-k2-same-s2-rounds-up-to-3"),
+    pytest.param(5, 2, "valid", 2, 2, id="n5-k2-valid-s2-rounds-down-to-2"),
+    pytest.param(7, 3, 1, 2, 4, id="n7-k3-pad1-s2-gives-4"),
+    pytest.param(28, 5, 2, 1, 28, id="n28-k5-pad2-gives-28"),
+    pytest.param(4, 4, "valid", 1, 1, id="kernel-as-long-as-the-input-gives-1"),
+])
+def test_output_size_follows_keras(n, k, padding, stride, expected):
+    check_int(ex.output_size(n, k, padding, stride), expected, call_text("output_size", n, k, padding, stride),
+              mistakes=[m for m in output_size_mistakes(n, k, padding, stride) if m[0] != expected])
+
+
+def output_size_mistakes(n, k, padding, stride):
+    """The answers common mistakes give, each with its hint."""
+    if padding == "same":
+        return [(n // stride, "'same' gives ceil(n / stride): round up, not down")]
+    p = {"valid": 0, "full": k - 1}.get(padding, padding)
+    mistakes = [((n + 2 * p - k) // stride, "off by one: there are floor((n + 2p - k) / s) + 1 positions"),
+                (n + 2 * p - k + 1, "the stride was ignored: floor((n + 2p - k) / s) + 1"),
+                ((n + p - k) // stride + 1, "a padding of p adds p zeros on each side, 2p in all")]
+    if padding == "full":
+        mistakes.append(((n - k) // stride + 1, "'full' pads k - 1 zeros on each side"))
+    return mistakes
+
+
+@pytest.mark.parametrize("args, rule", [
+    pytest.param((5, 3, "half", 1), "padding is not 'valid', 'same', 'full' or an int", id="unknown-padding"),
+    pytest.param((5, 3, "valid", 0), "the stride is less than 1", id="stride-0"),
+    pytest.param((5, 3, -1, 1), "an int padding is negative", id="negative-padding"),
+    pytest.param((3, 5, "valid", 1), "the kernel is longer than the input", id="kernel-longer-than-input"),
+    pytest.param((0, 1, "valid", 1), "input_size is not positive", id="input-size-0"),
+    pytest.param((5, 0, "same", 1), "kernel_size is not positive", id="kernel-size-0"),
+])
+def test_output_size_rejects_bad_arguments(args, rule):
+    check_raises_value_error(lambda: ex.output_size(*args), call_text("output_size", *args), rule=rule)
+
+
+def test_conv2d_valid_is_a_plain_correlation():
+    image = np.arange(20.0).reshape(4, 5)
+    kernel = np.array([[1.0, 2.0], [3.0, 4.0]])
+    expected = strided_window_sums(image, kernel, ((0, 0), (0, 0)))
+    check_array(ex.conv2d(image, kernel), expected, call_text("conv2d", image, kernel),
+                mistakes=[(strided_window_sums(image, kernel[::-1, ::-1], ((0, 0), (0, 0))), FLIPPED)])
+
+
+def test_conv2d_same_with_a_3x3_kernel_keeps_the_size():
+    image = np.arange(25.0).reshape(5, 5)
+    kernel = np.ones((3, 3))
+    expected = strided_window_sums(image, kernel, ((1, 1), (1, 1)))
+    check_array(ex.conv2d(image, kernel, "same"), expected, call_text("conv2d", image, kernel, padding="same"),
+                hint="'same' with a 3x3 kernel pads one zero on every side")
+
+
+def test_conv2d_same_with_an_even_kernel_pads_the_extra_row_at_the_bottom():
+    kernel = np.ones((2, 2))
+    expected = np.array([[8.0, 12.0, 7.0], [20.0, 24.0, 13.0], [13.0, 15.0, 8.0]])  # e.g. 0 + 1 + 3 + 4 = 8
+    check_array(ex.conv2d(GRID, kernel, "same"), expected, call_text("conv2d", GRID, kernel, padding="same"),
+                mistakes=[(strided_window_sums(GRID, kernel, ((1, 0), (1, 0))), EXTRA_BEFORE),
+                          (strided_window_sums(GRID, kernel, ((1, 0), (0, 1))), EXTRA_BEFORE),
+                          (strided_window_sums(GRID, kernel, ((0, 1), (1, 0))), EXTRA_BEFORE)])
+
+
+def test_conv2d_full_pads_k_minus_one_on_every_side():
+    kernel = np.array([[1.0, 2.0], [3.0, 4.0]])
+    expected = strided_window_sums(GRID, kernel, ((1, 1), (1, 1)))  # (4, 4)
+    check_array(ex.conv2d(GRID, kernel, "full"), expected, call_text("conv2d", GRID, kernel, padding="full"))
+
+
+def test_conv2d_with_an_int_padding_pads_that_many_zeros():
+    kernel = np.ones((3, 3))
+    expected = strided_window_sums(GRID, kernel, ((2, 2), (2, 2)))  # (5, 5)
+    check_array(ex.conv2d(GRID, kernel, 2), expected, call_text("conv2d", GRID, kernel, padding=2))
+
+
+@pytest.mark.parametrize("padding, stride, pads", [
+    pytest.param("valid", 2, ((0, 0), (0, 0)), id="H5-W6-k3-s2-valid"),
+    pytest.param("same", 2, ((1, 1), (0, 1)), id="H5-W6-k3-s2-same"),
+    pytest.param("valid", 3, ((0, 0), (0, 0)), id="H5-W6-k3-s3-valid"),
+])
+def test_conv2d_with_stride_keeps_every_s_th_window(padding, stride, pads):
+    image = np.arange(30.0).reshape(5, 6) % 7
+    kernel = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+    expected = strided_window_sums(image, kernel, pads, stride)
+    what = call_text("conv2d", image, kernel, padding=padding, stride=stride)
+    check_array(ex.conv2d(image, kernel, padding, stride), expected, what,
+                mistakes=[(strided_window_sums(image, kernel, pads, 1), IGNORED_STRIDE)],
+                hint="'same' with stride s pads max((ceil(n / s) - 1) * s + k - n, 0) zeros in total, "
+                     "the smaller half before")
+
+
+def test_conv2d_of_uint8_images_is_float():
+    image = np.full((3, 3), 250, dtype=np.uint8)
+    kernel = np.ones((2, 2), dtype=np.uint8)
+    expected = np.full((2, 2), 1000.0)
+    check_array(ex.conv2d(image, kernel), expected, call_text("conv2d", image, kernel),
+                mistakes=[(expected % 256, "uint8 sums wrap around at 256: convert to float64 first")])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.uint8])
+def test_conv2d_does_not_modify_its_inputs(dtype):
+    image = (np.arange(20) % 9).reshape(4, 5).astype(dtype)
+    kernel = np.array([[1, 2], [3, 4]], dtype=dtype)
+    image_before, kernel_before = image.copy(), kernel.copy()
+    ex.conv2d(image, kernel, "same", 2)
+    what = call_text("conv2d", image, kernel, padding="same", stride=2)
+    check_unchanged(image_before, image, what + ": the image argument")
+    check_unchanged(kernel_before, kernel, what + ": the kernel argument")
+
+
+@pytest.mark.parametrize("image, kernel, padding, stride, rule", [
+    pytest.param(np.zeros((3, 3)), np.ones((4, 4)), "valid", 1, "the kernel is larger than the image",
+                 id="kernel-larger-than-image-valid"),
+    pytest.param(np.zeros((5, 5)), np.ones((3, 3)), "middle", 1, "padding is unknown", id="unknown-padding"),
+    pytest.param(np.zeros((5, 5)), np.ones((3, 3)), "same", 0, "the stride is less than 1", id="stride-0"),
+    pytest.param(np.zeros((5, 5, 1)), np.ones((3, 3)), "same", 1, "the image is not 2-D", id="3d-image"),
+    pytest.param(np.zeros((5, 5)), np.ones(3), "same", 1, "the kernel is not 2-D", id="1d-kernel"),
+])
+def test_conv2d_rejects_bad_arguments(image, kernel, padding, stride, rule):
+    check_raises_value_error(lambda: ex.conv2d(image, kernel, padding, stride),
+                             call_text("conv2d", image, kernel, padding=padding, stride=stride), rule=rule)

@@ -1,0 +1,156 @@
+"""Public tests for exercise 3 (`relu`, `feature_maps`): run `pytest exercises/test_ex03_feature_maps.py`.
+
+Each case is small enough to check by hand. A failing test prints what was checked, the worst wrong element
+and, when the answer matches a common mistake, a hint naming it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exercises import ex03_feature_maps as ex
+from exercises.checks import call_text, check_array, check_raises_value_error, check_unchanged
+
+WRONG_AXIS = "stack the K maps on the last axis, (H', W', K), not (K, H', W'): channels last, like Keras"
+FLIPPED = "feature_maps does not flip the kernels: Conv2D computes a cross-correlation"
+WRAPPED = "uint8 arithmetic wraps around at 256: convert to float64 before multiplying and adding"
+ONE_CHANNEL = "a map is the sum over all C input channels of their correlations; one channel was left out"
+
+
+def maps_by_formula(image, kernels, pads=((0, 0), (0, 0))):
+    """out[i, j, k] = sum over a, b, c of padded[i + a, j + b, c] * kernels[a, b, c, k], window by window."""
+    image = np.asarray(image, dtype=np.float64)
+    kernels = np.asarray(kernels, dtype=np.float64)
+    if image.ndim == 2:
+        image, kernels = image[:, :, None], kernels[:, :, None, :]
+    padded = np.pad(image, (*pads, (0, 0)))
+    kh, kw, _, count = kernels.shape
+    rows, cols = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
+    return np.array([[[np.sum(padded[i:i + kh, j:j + kw, :] * kernels[..., k]) for k in range(count)]
+                      for j in range(cols)] for i in range(rows)])
+
+
+def test_relu_keeps_positive_values_and_zeroes_the_rest():
+    x = np.array([-2, 0, 3], dtype=np.int8)
+    check_array(ex.relu(x), np.array([0.0, 0.0, 3.0]), call_text("relu", x),
+                mistakes=[(np.array([2.0, 0.0, 3.0]), "relu is max(x, 0), not abs(x)")])
+
+
+def test_relu_works_on_any_shape():
+    x = np.array([[-1.5, 2.5], [0.25, -0.0]])
+    check_array(ex.relu(x), np.array([[0.0, 2.5], [0.25, 0.0]]), call_text("relu", x))
+
+
+def test_relu_does_not_modify_its_input():
+    x = np.array([[-1.5, 2.5], [0.25, -3.0]])
+    before = x.copy()
+    ex.relu(x)
+    check_unchanged(before, x, call_text("relu", x) + ": the x argument")
+
+
+def test_four_3x3_kernels_on_a_28x28_image_give_28x28x4():
+    image = (np.arange(28 * 28) % 13).reshape(28, 28).astype(np.uint8)
+    kernels = np.stack([np.eye(3), np.ones((3, 3)) / 9, [[-1, 0, 1]] * 3, [[0, 0, 0], [0, 1, 0], [0, 0, 0]]],
+                       axis=-1)  # (3, 3, 4)
+    expected = maps_by_formula(image, kernels, ((1, 1), (1, 1)))  # (28, 28, 4)
+    check_array(ex.feature_maps(image, kernels), expected, call_text("feature_maps", image, kernels),
+                mistakes=[(np.moveaxis(expected, -1, 0), WRONG_AXIS),
+                          (maps_by_formula(image, kernels[::-1, ::-1], ((1, 1), (1, 1))), FLIPPED),
+                          (expected[1:-1, 1:-1], "the default padding is 'same': the maps keep the 28x28 size")])
+
+
+def test_valid_padding_shrinks_each_map_by_k_minus_one():
+    image = np.arange(20.0).reshape(4, 5)
+    kernels = np.arange(12.0).reshape(2, 2, 3) - 5  # (kh, kw, K) = (2, 2, 3)
+    expected = maps_by_formula(image, kernels)  # (3, 4, 3)
+    check_array(ex.feature_maps(image, kernels, padding="valid"), expected,
+                call_text("feature_maps", image, kernels, padding="valid"),
+                mistakes=[(np.moveaxis(expected, -1, 0), WRONG_AXIS)])
+
+
+def test_same_padding_with_an_even_kernel_pads_the_extra_row_at_the_bottom():
+    image = np.arange(9.0).reshape(3, 3)
+    kernels = np.ones((2, 2, 1))
+    expected = maps_by_formula(image, kernels, ((0, 1), (0, 1)))
+    check_array(ex.feature_maps(image, kernels), expected, call_text("feature_maps", image, kernels),
+                mistakes=[(maps_by_formula(image, kernels, ((1, 0), (1, 0))),
+                           "the extra row/column of 'same' padding goes at the bottom/right, as in TensorFlow")])
+
+
+def test_each_map_sums_over_all_input_channels():
+    image = np.arange(40.0).reshape(4, 5, 2) % 7  # (H, W, C) = (4, 5, 2)
+    kernels = np.arange(24.0).reshape(2, 2, 2, 3) % 5 - 2  # (kh, kw, C, K) = (2, 2, 2, 3)
+    expected = maps_by_formula(image, kernels)  # (3, 4, 3)
+    channel0 = maps_by_formula(image[:, :, :1], kernels[:, :, :1, :])
+    check_array(ex.feature_maps(image, kernels, padding="valid"), expected,
+                call_text("feature_maps", image, kernels, padding="valid"),
+                mistakes=[(channel0, ONE_CHANNEL), (expected - channel0, ONE_CHANNEL)])
+
+
+def test_each_map_gets_its_own_bias():
+    image = np.arange(9.0).reshape(3, 3)
+    kernels = np.stack([np.ones((2, 2)), -np.ones((2, 2))], axis=-1)  # (2, 2, 2)
+    bias = np.array([0.5, -100.0])
+    plain = maps_by_formula(image, kernels)
+    check_array(ex.feature_maps(image, kernels, bias, padding="valid"), plain + bias,
+                call_text("feature_maps", image, kernels, bias, padding="valid"),
+                mistakes=[(plain, "the bias was not added"),
+                          (plain + bias[::-1], "bias[k] belongs to map k (the last axis)")])
+
+
+@pytest.mark.parametrize("activation, function", [
+    pytest.param("relu", lambda z: np.maximum(z, 0.0), id="relu"),
+    pytest.param("sigmoid", lambda z: 1.0 / (1.0 + np.exp(-z)), id="sigmoid"),
+    pytest.param("tanh", np.tanh, id="tanh"),
+])
+def test_the_activation_comes_after_the_bias(activation, function):
+    image = np.array([[1.0, -2.0, 0.5], [0.0, 1.5, -1.0], [2.0, -0.5, 1.0]])
+    kernels = np.stack([[[1.0, 0.0], [0.0, 1.0]], [[0.0, -1.0], [1.0, 0.0]]], axis=-1)  # (2, 2, 2)
+    bias = np.array([-1.0, 0.5])
+    plain = maps_by_formula(image, kernels)
+    what = call_text("feature_maps", image, kernels, bias, padding="valid", activation=activation)
+    check_array(ex.feature_maps(image, kernels, bias, "valid", activation), function(plain + bias), what,
+                mistakes=[(function(plain) + bias, "apply the activation after adding the bias, not before"),
+                          (plain + bias, "the activation was not applied")])
+
+
+def test_uint8_images_give_float_maps():
+    image = np.full((3, 3), 200, dtype=np.uint8)
+    kernels = np.full((2, 2, 1), 2, dtype=np.uint8)
+    expected = np.full((2, 2, 1), 1600.0)
+    check_array(ex.feature_maps(image, kernels, padding="valid"), expected,
+                call_text("feature_maps", image, kernels, padding="valid"),
+                mistakes=[(np.full((2, 2, 1), 4 * (400 % 256)), WRAPPED), (expected % 256, WRAPPED)])
+
+
+def test_feature_maps_does_not_modify_its_inputs():
+    image = np.arange(20.0).reshape(4, 5)
+    kernels = np.ones((3, 3, 2))
+    bias = np.array([1.0, -1.0])
+    before = image.copy(), kernels.copy(), bias.copy()
+    ex.feature_maps(image, kernels, bias, "same", "relu")
+    what = call_text("feature_maps", image, kernels, bias, padding="same", activation="relu")
+    for name, old, new in zip(("image", "kernels", "bias"), before, (image, kernels, bias), strict=True):
+        check_unchanged(old, new, f"{what}: the {name} argument")
+
+
+@pytest.mark.parametrize("image, kernels, kwargs, rule", [
+    pytest.param(np.zeros((5, 5)), np.ones((3, 3)), {}, "kernels are not (kh, kw, K) for an (H, W) image",
+                 id="2d-kernels-for-a-2d-image"),
+    pytest.param(np.zeros((5, 5, 3)), np.ones((3, 3, 2, 4)), {}, "kernels have a different C than the image",
+                 id="channels-mismatch-3-vs-2"),
+    pytest.param(np.zeros((5, 5, 3)), np.ones((3, 3, 4)), {}, "kernels are not (kh, kw, C, K) for (H, W, C)",
+                 id="3d-kernels-for-an-rgb-image"),
+    pytest.param(np.zeros((5, 5)), np.ones((3, 3, 4)), {"bias": np.zeros(3)}, "bias is not of shape (K,)",
+                 id="bias-of-3-for-4-kernels"),
+    pytest.param(np.zeros((5, 5)), np.ones((3, 3, 4)), {"activation": "softmax"}, "the activation is unknown",
+                 id="unknown-activation"),
+    pytest.param(np.zeros((5, 5)), np.ones((3, 3, 4)), {"padding": "full"}, "padding is not 'same' or 'valid'",
+                 id="unknown-padding"),
+    pytest.param(np.zeros((2, 2)), np.ones((3, 3, 4)), {"padding": "valid"},
+                 "the kernels are larger than the image with 'valid' padding", id="kernel-larger-than-image"),
+])
+def test_feature_maps_rejects_bad_arguments(image, kernels, kwargs, rule):
+    check_raises_value_error(lambda: ex.feature_maps(image, kernels, **kwargs),
+                             call_text("feature_maps", image, kernels, **kwargs), rule=rule)

@@ -1,0 +1,114 @@
+"""Public tests for exercise 4 (`max_pool2d`, `average_pool2d`): run `pytest exercises/test_ex04_pooling.py`.
+
+Each case is small enough to check by hand. A failing test prints what was checked, the worst wrong element
+and, when the answer matches a common mistake, a hint naming it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exercises import ex04_pooling as ex
+from exercises.checks import call_text, check_array, check_raises_value_error, check_unchanged
+
+MAPS = np.array([[1, 2, 0, 0], [3, 4, 0, 8], [0, 0, 5, 6], [0, 1, 7, 0]], dtype=np.uint8)
+IGNORED_STRIDE = "the stride was ignored: window (i, j) starts at x[i * s, j * s]"
+PARTIAL_WINDOWS = ("windows are 'valid': drop a window that sticks out of the map, "
+                   "H' = floor((H - p) / s) + 1")
+
+
+def pool_by_formula(x, reduce, pool_size, stride):
+    """out[i, j] = reduce(x[i * s:i * s + p, j * s:j * s + p]) over the spatial axes, window by window."""
+    x = np.asarray(x, dtype=np.float64)
+    rows = range(0, x.shape[0] - pool_size + 1, stride)
+    cols = range(0, x.shape[1] - pool_size + 1, stride)
+    return np.array([[reduce(x[i:i + pool_size, j:j + pool_size], axis=(0, 1)) for j in cols] for i in rows])
+
+
+def test_max_pool2d_keeps_the_largest_value_of_each_2x2_window():
+    check_array(ex.max_pool2d(MAPS), np.array([[4.0, 8.0], [1.0, 7.0]]), call_text("max_pool2d", MAPS),
+                mistakes=[(np.array([[1.0, 0.0], [0.0, 5.0]]), "take the window's maximum, not its first value")])
+
+
+def test_average_pool2d_takes_the_mean_of_each_2x2_window():
+    expected = np.array([[2.5, 2.0], [0.25, 4.5]])  # e.g. (1 + 2 + 3 + 4) / 4 = 2.5
+    check_array(ex.average_pool2d(MAPS), expected, call_text("average_pool2d", MAPS),
+                mistakes=[(np.floor(expected), "the mean of integers is rarely an integer: return floats"),
+                          (4 * expected, "divide the window's sum by pool_size ** 2")])
+
+
+@pytest.mark.parametrize("name, reduce", [
+    pytest.param("max_pool2d", np.max, id="max"),
+    pytest.param("average_pool2d", np.mean, id="average"),
+])
+def test_a_5x5_map_with_a_2x2_pool_gives_2x2(name, reduce):
+    x = np.arange(25.0).reshape(5, 5) % 6
+    expected = pool_by_formula(x, reduce, 2, 2)  # the last row and column are dropped
+    check_array(getattr(ex, name)(x), expected, call_text(name, x), mistakes=[(np.zeros((3, 3)), PARTIAL_WINDOWS)])
+
+
+@pytest.mark.parametrize("name, reduce", [
+    pytest.param("max_pool2d", np.max, id="max"),
+    pytest.param("average_pool2d", np.mean, id="average"),
+])
+@pytest.mark.parametrize("pool_size, stride", [
+    pytest.param(2, 1, id="p2-s1-overlapping"),
+    pytest.param(3, 2, id="p3-s2"),
+    pytest.param(2, 3, id="p2-s3-gaps"),
+])
+def test_the_stride_sets_the_step_between_windows(name, reduce, pool_size, stride):
+    x = np.arange(42.0).reshape(6, 7) % 11 - 5
+    expected = pool_by_formula(x, reduce, pool_size, stride)
+    check_array(getattr(ex, name)(x, pool_size, stride), expected, call_text(name, x, pool_size, stride),
+                mistakes=[(pool_by_formula(x, reduce, pool_size, pool_size), IGNORED_STRIDE)])
+
+
+@pytest.mark.parametrize("name, reduce", [
+    pytest.param("max_pool2d", np.max, id="max"),
+    pytest.param("average_pool2d", np.mean, id="average"),
+])
+def test_each_channel_is_pooled_on_its_own(name, reduce):
+    x = np.stack([MAPS, 10 * MAPS.T], axis=-1).astype(np.float64)  # (H, W, C) = (4, 4, 2)
+    expected = pool_by_formula(x, reduce, 2, 2)  # (2, 2, 2)
+    check_array(getattr(ex, name)(x), expected, call_text(name, x),
+                mistakes=[(np.moveaxis(expected, -1, 0), "keep the channels on the last axis: (H', W', C)"),
+                          (np.zeros((2, 2)), "pool each channel on its own; never reduce the channel axis"),
+                          (np.zeros((2, 2, 1)), "pool each channel on its own; never pool the channel axis")])
+
+
+def test_max_pool2d_of_negative_maps_stays_negative():
+    x = -np.arange(1.0, 17.0).reshape(4, 4)
+    expected = np.array([[-1.0, -3.0], [-9.0, -11.0]])
+    check_array(ex.max_pool2d(x), expected, call_text("max_pool2d", x),
+                mistakes=[(np.zeros((2, 2)), "start each window's maximum from its first value (or -inf), not 0")])
+
+
+def test_average_pool2d_of_uint8_maps_is_float():
+    x = np.array([[255, 255], [255, 254]], dtype=np.uint8)
+    expected = np.array([[254.75]])
+    check_array(ex.average_pool2d(x), expected, call_text("average_pool2d", x),
+                mistakes=[(np.array([[(255 * 3 + 254) % 256 / 4]]), "uint8 sums wrap around: use float64"),
+                          (np.array([[254.0]]), "return floats, not integers")])
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "average_pool2d"])
+def test_pooling_does_not_modify_its_input(name):
+    x = np.arange(36.0).reshape(6, 6) % 7
+    before = x.copy()
+    getattr(ex, name)(x, 3, 1)
+    check_unchanged(before, x, call_text(name, x, 3, 1) + ": the x argument")
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "average_pool2d"])
+@pytest.mark.parametrize("x, pool_size, stride, rule", [
+    pytest.param(np.zeros((3, 3)), 4, None, "the window is larger than the map", id="pool-larger-than-map"),
+    pytest.param(np.zeros((4, 4)), 0, None, "pool_size is less than 1", id="pool-size-0"),
+    pytest.param(np.zeros((4, 4)), 2, 0, "the stride is less than 1", id="stride-0"),
+    pytest.param(np.zeros(4), 2, None, "x is not (H, W) or (H, W, C)", id="1d-x"),
+    pytest.param(np.zeros((1, 4, 4, 1)), 2, None, "x is not (H, W) or (H, W, C)", id="4d-batch"),
+])
+def test_pooling_rejects_bad_arguments(name, x, pool_size, stride, rule):
+    function = getattr(ex, name)
+    check_raises_value_error(lambda: function(x, pool_size, stride), call_text(name, x, pool_size, stride),
+                             rule=rule)
