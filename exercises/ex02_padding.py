@@ -14,6 +14,9 @@ Along one axis of length n, with a kernel of size k and stride s, Keras and Tens
     padding=p (int)   p zeros on each side           output floor((n + 2p - k) / s) + 1
 
 With stride 1, "same" keeps the size: a 28x28 image stays 28x28.
+
+Write these functions with numpy alone: the grader refuses scipy.signal, scipy.ndimage, TensorFlow/Keras and
+np.convolve / np.correlate, which would do the work for you.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ kernel has a 3x3 slice per channel: three times the weights, 108 (112 with biase
 Counting a whole network means following the shape from layer to layer: the number of weights of a dense
 layer after Flatten depends on the height, width and channels that reach it. LeNet-5 on 28x28 images has
 61,706 parameters, and more than three quarters of them sit in the first dense layer.
+
+Count with plain Python arithmetic: the grader refuses TensorFlow/Keras imports in this exercise.
 """
 
 from __future__ import annotations
