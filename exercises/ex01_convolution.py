@@ -15,8 +15,8 @@ into bright-on-the-left.
 Both functions here compute the 'valid' result: the kernel stays entirely inside the image, so an
 H x W image and a kh x kw kernel give (H - kh + 1) x (W - kw + 1) outputs.
 
-Write these functions with numpy alone: the grader refuses scipy.signal, scipy.ndimage, TensorFlow/Keras and
-np.convolve / np.correlate, which would do the work for you.
+Write these functions with numpy alone: the grader refuses scipy.signal, scipy.ndimage,
+TensorFlow/Keras and np.convolve / np.correlate, which would do the work for you.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ bias, and an activation function (ReLU keeps the positive responses, sets the re
 This is exactly what keras.layers.Conv2D(K, (kh, kw), padding=..., activation=...) computes, with its
 weights laid out the same way: kernels of shape (kh, kw, C, K) and a bias of shape (K,).
 
-Write these functions with numpy alone: the grader refuses scipy.signal, scipy.ndimage, TensorFlow/Keras and
-np.convolve / np.correlate, which would do the work for you.
+Write these functions with numpy alone: the grader refuses scipy.signal, scipy.ndimage,
+TensorFlow/Keras and np.convolve / np.correlate, which would do the work for you.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ Along one axis of length n, with a kernel of size k and stride s, Keras and Tens
 
 With stride 1, "same" keeps the size: a 28x28 image stays 28x28.
 
-Write these functions with numpy alone: the grader refuses scipy.signal, scipy.ndimage, TensorFlow/Keras and
-np.convolve / np.correlate, which would do the work for you.
+Write these functions with numpy alone: the grader refuses scipy.signal, scipy.ndimage,
+TensorFlow/Keras and np.convolve / np.correlate, which would do the work for you.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ Windows are 'valid': a window that would stick out of the map is dropped, so alo
 pool of size p with stride s gives floor((n - p) / s) + 1 outputs (a 5x5 map with a 2x2 pool gives 2x2:
 the last row and column are dropped). This is what keras.layers.MaxPooling2D and AveragePooling2D do.
 
-Write these functions with numpy alone: the grader refuses scipy.signal, scipy.ndimage, TensorFlow/Keras and
-np.convolve / np.correlate, which would do the work for you.
+Write these functions with numpy alone: the grader refuses scipy.signal, scipy.ndimage,
+TensorFlow/Keras and np.convolve / np.correlate, which would do the work for you.
 """
 
 from __future__ import annotations
