@@ -1,0 +1,195 @@
+"""Figures for the lessons: an image with its feature maps, a set of kernels, the edge-kernel figure, training curves.
+
+Every function returns a `matplotlib.figure.Figure` built without pyplot, so nothing opens a window, nothing
+is shown at import and the functions work under any backend (Agg included). In a notebook the returned
+figure displays itself; in a script call `fig.savefig("name.png")`.
+
+Feature maps and kernels use a diverging colormap centred at 0: white is 0, red positive, blue negative.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from exercises import data
+
+#: The lesson's vertical-edge kernel: it responds where brightness rises from left to right.
+EDGE_KERNEL = np.array([[-1.0, 1.0], [-1.0, 1.0]])
+#: The lesson's T-shirt is the first training image of this class (T-shirt/top) in Fashion-MNIST.
+TSHIRT_CLASS = 0
+DIVERGING = "RdBu_r"
+
+
+def show_feature_maps(image: np.ndarray, maps: np.ndarray, *, titles: Sequence[str] | None = None,
+                      cmap: str = DIVERGING) -> Figure:
+    """The input image (grey) followed by each of the K maps of `maps`, one panel each.
+
+    image: (H, W), (H, W, 1) or (H, W, 3). maps: (H', W', K), or (H', W') for one map. Each map is drawn
+    with `cmap` on a range symmetric about 0 (-m .. m, m = largest |value| of that map) and its own colorbar.
+    titles: K strings, one per map (default "map 0", "map 1", ...).
+    """
+    image = _as_image(image, "image")
+    maps = np.asarray(maps, dtype=float)
+    if maps.ndim == 2:
+        maps = maps[:, :, np.newaxis]
+    if maps.ndim != 3 or maps.shape[2] == 0:
+        raise ValueError(f"maps must have shape (H', W', K) with K >= 1 or (H', W'); got {maps.shape}")
+    count = maps.shape[2]
+    titles = _titles(titles, count, "map")
+    figure = Figure(figsize=(2.6 * (count + 1), 2.8), layout="constrained")
+    axes = figure.subplots(1, count + 1, squeeze=False)[0]
+    _draw_image(axes[0], image, "input")
+    for k in range(count):
+        _draw_diverging(figure, axes[k + 1], maps[:, :, k], titles[k], cmap)
+    return figure
+
+
+def show_kernels(kernels: np.ndarray, *, titles: Sequence[str] | None = None, cmap: str = DIVERGING) -> Figure:
+    """Each kernel as a small heat map, with its values written in the cells when it is at most 5x5.
+
+    kernels: (kh, kw) one kernel, (kh, kw, K) K kernels in one row, or (kh, kw, C, K) a grid with one row per
+    input channel and one column per kernel. All panels share one range symmetric about 0.
+    """
+    kernels = np.asarray(kernels, dtype=float)
+    if kernels.ndim == 2:
+        kernels = kernels[:, :, np.newaxis, np.newaxis]
+    elif kernels.ndim == 3:
+        kernels = kernels[:, :, np.newaxis, :]
+    if kernels.ndim != 4 or 0 in kernels.shape:
+        raise ValueError(f"kernels must have shape (kh, kw), (kh, kw, K) or (kh, kw, C, K); got {kernels.shape}")
+    _, _, channels, count = kernels.shape
+    titles = _titles(titles, count, "kernel")
+    limit = float(np.abs(kernels).max()) or 1.0
+    figure = Figure(figsize=(1.8 * count + 0.6, 1.8 * channels + 0.3), layout="constrained")
+    axes = figure.subplots(channels, count, squeeze=False)
+    for c in range(channels):
+        for k in range(count):
+            title = titles[k] if channels == 1 else f"{titles[k]}, channel {c}"
+            _draw_kernel(axes[c, k], kernels[:, :, c, k], title, cmap, limit)
+    return figure
+
+
+def edge_response(image: np.ndarray, kernel: np.ndarray = EDGE_KERNEL) -> np.ndarray:
+    """Valid cross-correlation out[i, j] = sum_{a, b} kernel[a, b] * image[i + a, j + b], float64.
+
+    image (H, W), kernel (kh, kw) -> (H - kh + 1, W - kw + 1). With EDGE_KERNEL a bright object on a dark
+    background gives positive values along its left edge and negative values along its right edge.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"image and kernel must be 2-D; got shapes {image.shape} and {kernel.shape}")
+    kh, kw = kernel.shape
+    height, width = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+    if height < 1 or width < 1:
+        raise ValueError(f"kernel {kernel.shape} must not be larger than image {image.shape}")
+    out = np.zeros((height, width))
+    for a in range(kh):
+        for b in range(kw):
+            out += kernel[a, b] * image[a:a + height, b:b + width]  # (H', W')
+    return out
+
+
+def lesson_tshirt(data_dir: str | os.PathLike | None = None) -> np.ndarray:
+    """The lesson's T-shirt: the first training image of class 0 in Fashion-MNIST, (28, 28) uint8."""
+    images, labels = data.load_fashion_mnist("train", data_dir=data_dir)
+    return images[int(np.argmax(labels == TSHIRT_CLASS))]
+
+
+def edge_figure(out_path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None) -> Figure:
+    """The lesson figure: the T-shirt, the edge kernel [[-1, 1], [-1, 1]] and their valid cross-correlation.
+
+    The 27x27 result is drawn with a diverging colormap: the shirt's left edge lights up (red, positive),
+    its right edge is negative (blue). When `out_path` is given the figure is also saved there (PNG, 100 dpi).
+    """
+    image = lesson_tshirt(data_dir)
+    response = edge_response(image)  # (27, 27)
+    figure = Figure(figsize=(8.4, 3.0), layout="constrained")
+    left, middle, right = figure.subplots(1, 3, width_ratios=[1.0, 0.55, 1.2])
+    _draw_image(left, image, f"input: {data.FASHION_CLASSES[TSHIRT_CLASS]} (28x28)")
+    _draw_kernel(middle, EDGE_KERNEL, "edge kernel (2x2)", DIVERGING, 1.0)
+    _draw_diverging(figure, right, response, "valid cross-correlation (27x27)", DIVERGING)
+    right.set_xlabel("left edge > 0 (red), right edge < 0 (blue)", fontsize=8)
+    if out_path is not None:
+        figure.savefig(out_path, dpi=100)
+    return figure
+
+
+def plot_history(history: Any) -> Figure:
+    """Training curves per epoch: one panel for the loss, one for each other metric (accuracy, ...).
+
+    history: a keras `History` (its `.history` dict is used) or such a dict, {"loss": [...], "accuracy": [...],
+    "val_loss": [...], ...}. A "val_" series is drawn in the same panel as its training series.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, Mapping) or not logs:
+        raise ValueError("history must be a keras History or a non-empty dict of per-epoch lists; "
+                         f"got {type(history).__name__}")
+    names = [name for name in logs if not name.startswith("val_")]
+    names += [name[4:] for name in logs if name.startswith("val_") and name[4:] not in names]
+    names.sort(key=lambda name: (name != "loss", name))
+    figure = Figure(figsize=(4.0 * len(names), 3.0), layout="constrained")
+    axes = figure.subplots(1, len(names), squeeze=False)[0]
+    for axis, name in zip(axes, names, strict=True):
+        for key, label in ((name, "train"), ("val_" + name, "validation")):
+            if key in logs:
+                values = np.asarray(logs[key], dtype=float)
+                axis.plot(np.arange(1, values.size + 1), values, marker="o", label=label)
+        axis.set_title(name)
+        axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.legend(fontsize=8)
+    return figure
+
+
+def _as_image(image: np.ndarray, name: str) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise ValueError(f"{name} must have shape (H, W), (H, W, 1) or (H, W, 3); got {image.shape}")
+    return image
+
+
+def _titles(titles: Sequence[str] | None, count: int, word: str) -> list[str]:
+    if titles is None:
+        return [f"{word} {k}" for k in range(count)]
+    if len(titles) != count:
+        raise ValueError(f"titles must have one entry per {word} ({count}); got {len(titles)}")
+    return list(titles)
+
+
+def _draw_image(axis, image: np.ndarray, title: str) -> None:
+    if image.ndim == 2:
+        axis.imshow(image, cmap="gray")
+    else:
+        axis.imshow(image / 255.0 if image.dtype == np.uint8 else image)
+    axis.set_title(title, fontsize=9)
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def _draw_diverging(figure: Figure, axis, values: np.ndarray, title: str, cmap: str) -> None:
+    limit = float(np.abs(values).max()) or 1.0
+    shown = axis.imshow(values, cmap=cmap, vmin=-limit, vmax=limit)
+    figure.colorbar(shown, ax=axis, shrink=0.85)
+    axis.set_title(title, fontsize=9)
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def _draw_kernel(axis, kernel: np.ndarray, title: str, cmap: str, limit: float) -> None:
+    axis.imshow(kernel, cmap=cmap, vmin=-limit, vmax=limit)
+    if kernel.shape[0] <= 5 and kernel.shape[1] <= 5:
+        for (row, col), value in np.ndenumerate(kernel):
+            colour = "white" if abs(value) > 0.5 * limit else "black"
+            axis.text(col, row, f"{value:.2g}", ha="center", va="center", fontsize=9, color=colour)
+    axis.set_title(title, fontsize=9)
+    axis.set_xticks([])
+    axis.set_yticks([])
