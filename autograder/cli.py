@@ -61,6 +61,11 @@ def _figure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release(args: argparse.Namespace) -> int:
+    from autograder import release
+    return release.main(args.out_dir)
+
+
 def _not_available(name: str):
     def run(args: argparse.Namespace) -> int:
         print(f"convkit {name}: not available yet", file=sys.stderr)
@@ -98,7 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("--out", default="edge_kernel_tshirt.png", help="PNG file to write (default: %(default)s)")
     figure.set_defaults(run=_figure)
 
-    for name, text in (("release", "write the student bundle"), ("otter", "write Otter-Grader autograder zips"),
+    release = commands.add_parser("release", help="write the student bundle (no solutions, no hidden tests)")
+    release.add_argument("out_dir", help="new or empty folder for the bundle")
+    release.set_defaults(run=_release)
+
+    for name, text in (("otter", "write Otter-Grader autograder zips"),
                        ("gradescope", "write a Gradescope autograder zip")):
         command = commands.add_parser(name, help=f"{text} (not available yet)")
         command.add_argument("out_dir", nargs="?")

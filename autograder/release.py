@@ -1,0 +1,58 @@
+"""`convkit release OUT_DIR`: the student bundle, with no solution, hidden test or reference module inside.
+
+The bundle holds the stubs and public tests of `exercises/`, the check library, the data loader, the
+plotting helpers, `datasets/` (checksums and README, never data), a student README, its own pyproject and a
+GitHub Actions workflow that runs the public tests. Files are chosen from an allowlist, so whatever is added
+to the kit later stays out of the bundle until it is listed here.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from autograder.stubs import EXERCISE_NAMES, ROOT, stale_stubs
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"
+SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "plots.py", "score.py")
+DATASET_FILES = ("README.md", "SHA256SUMS", ".gitignore")
+TEMPLATE_FILES = ("README.md", "pyproject.toml", ".github/workflows/public-tests.yml")
+
+
+def bundle_files(root: Path = ROOT) -> dict[str, Path]:
+    """Bundle path -> source path of every file the student bundle holds."""
+    files = {}
+    for name in EXERCISE_NAMES:
+        files[f"exercises/{name}.py"] = root / "exercises" / f"{name}.py"
+        public_test = root / "exercises" / f"test_{name}.py"
+        if public_test.is_file():
+            files[f"exercises/test_{name}.py"] = public_test
+    for name in SUPPORT_MODULES:
+        files[f"exercises/{name}"] = root / "exercises" / name
+    for name in DATASET_FILES:
+        if (root / "datasets" / name).is_file():
+            files[f"datasets/{name}"] = root / "datasets" / name
+    for name in TEMPLATE_FILES:
+        files[name] = TEMPLATES / name
+    return files
+
+
+def write_release(out_dir: Path, root: Path = ROOT) -> list[str]:
+    """Write the student bundle into `out_dir` (which must be empty or absent); returns the bundle's paths."""
+    stale = stale_stubs(root)
+    if stale:
+        raise ValueError(f"exercises/ is out of sync with solutions/ ({', '.join(stale)}); run `convkit stubs`")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise ValueError(f"{out_dir} is not empty; give a new or empty folder for the bundle")
+    files = bundle_files(root)
+    for target, source in files.items():
+        (out_dir / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, out_dir / target)
+    return sorted(files)
+
+
+def main(out_dir: str) -> int:
+    written = write_release(Path(out_dir))
+    print(f"wrote the student bundle to {out_dir}: {len(written)} files")
+    return 0
