@@ -42,14 +42,15 @@ def _conv2d_mistakes(reference, image, kernel, padding, stride) -> list:
     def padded_conv(pad_pairs, kern=kernel, step=stride):
         return reference.conv2d(reference.zero_pad(image, pad_pairs), kern, "valid", step)
 
+    out_h, out_w = reference.output_size(height, kh, padding, stride), reference.output_size(width, kw, padding, stride)
+    every_position = padded_conv(pads, step=1)
     mistakes = [
         (padded_conv(pads, kern=kernel[::-1, ::-1]), FLIPPED),
-        (padded_conv(pads, step=1), IGNORED_STRIDE),
+        (every_position, IGNORED_STRIDE),
+        (every_position[:out_h, :out_w], IGNORED_STRIDE),
+        (np.zeros((out_h - 1, out_w - 1)),
+         "one row and column short: output_size is floor((n + 2p - k) / s) + 1, count the first position"),
     ]
-    out_h, out_w = reference.output_size(height, kh, padding, stride), reference.output_size(width, kw, padding, stride)
-    mistakes += [(padded_conv(pads, step=1)[:out_h, :out_w], IGNORED_STRIDE),
-                 (np.zeros((out_h - 1, out_w - 1)),
-                  "one row and column short: output_size is floor((n + 2p - k) / s) + 1, count the first position")]
     if padding == "same":
         swapped = tuple((after, before) for before, after in pads)
         if swapped != pads:
