@@ -66,6 +66,13 @@ def _release(args: argparse.Namespace) -> int:
     return release.main(args.out_dir)
 
 
+def _gradescope(args: argparse.Namespace) -> int:
+    from autograder import gradescope
+    archive = gradescope.write_zip(Path(args.out_dir), lenet=args.lenet, timeout_s=args.timeout)
+    print(f"wrote {archive}: upload it as the assignment's autograder (Gradescope: Configure Autograder)")
+    return 0
+
+
 def _not_available(name: str):
     def run(args: argparse.Namespace) -> int:
         print(f"convkit {name}: not available yet", file=sys.stderr)
@@ -107,8 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("out_dir", help="new or empty folder for the bundle")
     release.set_defaults(run=_release)
 
-    for name, text in (("otter", "write Otter-Grader autograder zips"),
-                       ("gradescope", "write a Gradescope autograder zip")):
+    gradescope = commands.add_parser("gradescope", help="write a Gradescope autograder zip running convkit's grader")
+    gradescope.add_argument("out_dir", help="folder for convkit-gradescope.zip")
+    gradescope.add_argument("--lenet", choices=("weights", "train", "skip"), default="weights")
+    gradescope.add_argument("--timeout", type=float, default=10.0, help="seconds per function call")
+    gradescope.set_defaults(run=_gradescope)
+
+    for name, text in (("otter", "write Otter-Grader autograder zips"),):
         command = commands.add_parser(name, help=f"{text} (not available yet)")
         command.add_argument("out_dir", nargs="?")
         command.set_defaults(run=_not_available(name))

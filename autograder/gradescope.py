@@ -1,0 +1,109 @@
+"""Gradescope: `convkit gradescope OUT_DIR` writes an autograder zip that runs convkit's sandboxed grader.
+
+Gradescope runs `setup.sh` once per autograder image and `run_autograder` once per submission, with the
+student's files in `/autograder/submission` and the results expected in `/autograder/results/results.json`.
+Unlike an Otter zip, which runs the tests inside the student's own Python kernel, this zip grades with the
+trusted grader: student code runs in convkit's sandbox worker and only data comes back, so patching the test
+runner or exiting early gains nothing. `CONVKIT_AUTOGRADER_ROOT` replaces `/autograder` (for testing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from autograder import batch
+from autograder.stubs import ROOT
+
+ZIP_NAME = "convkit-gradescope.zip"
+CONFIG_NAME = "convkit-gradescope.json"
+SOURCE_ITEMS = ("autograder", "exercises", "solutions", "datasets", "pyproject.toml", "README.md")
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when it builds the autograder image.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# bubblewrap gives convkit's sandbox its namespaces layer; python3-venv and pip install the kit.
+apt-get install -y -qq bubblewrap python3 python3-pip python3-venv >/dev/null
+python3 -m venv /opt/convkit
+/opt/convkit/bin/pip install -q /autograder/source/convkit
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this once per submission.
+set -euo pipefail
+root="${CONVKIT_AUTOGRADER_ROOT:-/autograder}"
+python="${CONVKIT_PYTHON:-/opt/convkit/bin/python}"
+exec "$python" -m autograder.gradescope "$root"
+"""
+
+
+def _copy_source(target: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.gz", "*.npz", "*.egg-info")
+    for item in SOURCE_ITEMS:
+        source = ROOT / item
+        if source.is_dir():
+            shutil.copytree(source, target / item, ignore=ignore)
+        elif source.is_file():
+            shutil.copy2(source, target / item)
+
+
+def write_zip(out_dir: Path, *, lenet: str = "weights", timeout_s: float = 10.0) -> Path:
+    """Write the Gradescope autograder zip into `out_dir`; returns its path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "convkit"
+        _copy_source(source)
+        archive = out_dir / ZIP_NAME
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
+                info = zipfile.ZipInfo(name)
+                info.external_attr = 0o755 << 16
+                bundle.writestr(info, text)
+            bundle.writestr(CONFIG_NAME, json.dumps({"lenet": lenet, "timeout_s": timeout_s}, indent=2))
+            for path in sorted(source.rglob("*")):
+                if path.is_file():
+                    bundle.write(path, Path("convkit") / path.relative_to(source))
+    return archive
+
+
+def grade_submission(root: Path) -> dict:
+    """Grade `root/submission` with the sandboxed grader and write `root/results/results.json`."""
+    root = Path(root)
+    config_path = root / "source" / CONFIG_NAME
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    with tempfile.TemporaryDirectory(prefix="convkit-gradescope-") as tmp:
+        class_dir, out_dir = Path(tmp) / "class", Path(tmp) / "out"
+        # Links are copied as links, so the intake refuses them instead of following them.
+        shutil.copytree(root / "submission", class_dir / "submission", symlinks=True)
+        options = batch.BatchOptions(out_dir=out_dir, lenet=config.get("lenet", "weights"),
+                                     timeout_s=float(config.get("timeout_s", 10.0)))
+        results = batch.grade_class(class_dir, options)
+        graded = out_dir / "submission" / "results.json"
+        if graded.is_file():
+            data = json.loads(graded.read_text())
+        else:
+            data = {"score": 0, "output": f"convkit could not grade this submission: {results[0].status}",
+                    "tests": []}
+    (root / "results").mkdir(parents=True, exist_ok=True)
+    (root / "results" / "results.json").write_text(json.dumps(data, indent=2))
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    root = Path(argv[0] if argv else os.environ.get("CONVKIT_AUTOGRADER_ROOT", "/autograder"))
+    data = grade_submission(root)
+    print(f"convkit: {data.get('score')} points written to {root / 'results' / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
