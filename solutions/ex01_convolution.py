@@ -23,6 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# BEGIN SOLUTION
+#: Output rows computed together by `correlate2d`; 64 rows of a 512-pixel-wide float64 image fit in cache.
+STRIP_ROWS = 64
+# END SOLUTION
 
 def correlate2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """2-D 'valid' cross-correlation of one image with one kernel (what Keras' Conv2D computes).
@@ -73,10 +77,16 @@ def correlate2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
                          "a 'valid' correlation needs kh <= H and kw <= W")
     out_h, out_w = height - kh + 1, width - kw + 1
     out = np.zeros((out_h, out_w))
-    for a in range(kh):
-        for b in range(kw):
-            # Kernel weight (a, b) meets image[i + a, j + b] at output (i, j): one shifted slice.
-            out += kernel[a, b] * image[a:a + out_h, b:b + out_w]  # (out_h, out_w)
+    product = np.empty((min(STRIP_ROWS, out_h), out_w))
+    # Work on strips of output rows so that each strip and its products stay in the CPU cache while all
+    # kh * kw offsets are added to it; on large images this is several times faster than whole-image passes.
+    for top in range(0, out_h, STRIP_ROWS):
+        rows = min(STRIP_ROWS, out_h - top)
+        for a in range(kh):
+            for b in range(kw):
+                # Kernel weight (a, b) meets image[i + a, j + b] at output (i, j): one shifted slice.
+                np.multiply(image[top + a:top + a + rows, b:b + out_w], kernel[a, b], out=product[:rows])
+                out[top:top + rows] += product[:rows]  # (rows, out_w)
     return out
     # END SOLUTION
 
