@@ -18,7 +18,7 @@ def _grade(args: argparse.Namespace) -> int:
     options = batch.BatchOptions(out_dir=Path(args.out), jobs=args.jobs, timeout_s=args.timeout,
                                  lenet=args.lenet, resume=args.resume, seed=args.seed,
                                  min_isolation=args.min_isolation)
-    console = Console(stderr=True)
+    console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
     class_dir = Path(args.class_dir) if args.class_dir else batch.SAMPLE_CLASS
     console.print(f"convkit {__version__}: grading {class_dir} -> {options.out_dir} "
                   f"(jobs {options.jobs}, timeout {options.timeout_s:g} s, lenet {options.lenet})")
@@ -31,7 +31,8 @@ def _grade(args: argparse.Namespace) -> int:
                        description=f"graded {result.student}" if result else "grading")
         results = batch.grade_class(class_dir, options, progress)
     report.write_class_report(options.out_dir / "report.html", results)
-    report.print_summary(results, Console())
+    summary = Console()
+    report.print_summary(results, summary if summary.is_terminal else Console(width=120))
     console.print(f"wrote {options.out_dir / 'grades.csv'}, {options.out_dir / 'report.html'} and one folder "
                   "per student (results.json, feedback.md)")
     return 0

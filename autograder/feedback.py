@@ -19,4 +19,13 @@ def feedback_markdown(result: StudentResult) -> str:
     by_exercise = {name: [t for t in result.tests if t.exercise == name] for name in EXERCISE_NAMES}
     return _ENV.get_template("feedback.md.j2").render(
         r=result, total=_number(total), possible=_number(possible), points=result.exercise_points(),
-        by_exercise=by_exercise, mark=_MARKS, num=_number)
+        by_exercise=by_exercise, shared={name: _shared_output(tests) for name, tests in by_exercise.items()},
+        mark=_MARKS, num=_number)
+
+
+def _shared_output(tests) -> str:
+    """The one message every test of an exercise failed with ("not submitted", an import error), else ""."""
+    outputs = {t.output for t in tests}
+    if len(tests) > 1 and len(outputs) == 1 and all(t.status != PASSED for t in tests):
+        return outputs.pop()
+    return ""

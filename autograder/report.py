@@ -68,12 +68,12 @@ def print_summary(results: list[StudentResult], console) -> None:
     from rich.table import Table
 
     table = Table(title="convkit grades")
-    table.add_column("student")
+    table.add_column("student", no_wrap=True)
     for name in EXERCISE_NAMES:
         table.add_column(name[:4], justify="right")
     for column in ("total", "possible"):
         table.add_column(column, justify="right")
-    table.add_column("status")
+    table.add_column("status", no_wrap=True)
     for result in results:
         row = result.csv_row()
         table.add_row(*row[:-1], row[-1] if result.status == "ok" else f"[red]{row[-1]}[/red]")
