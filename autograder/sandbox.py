@@ -1,0 +1,352 @@
+"""Run student code outside the grader's process, and bring back data only.
+
+API (the grader and the hidden suites rely on exactly this)::
+
+    with Sandbox(submission_dir, Limits(call_timeout_s=10), min_isolation="process") as sandbox:
+        sandbox.isolation                      # layers active, e.g. ["process", ..., "uid", "namespaces"]
+        student = sandbox.module("ex01_convolution")
+        out = student.correlate2d(image, kernel)           # = sandbox.call("ex01_convolution", "correlate2d", ...)
+        text = sandbox.keras_model_json(module="ex06_lenet5", builder="build_lenet5")     # model.to_json()
+        probs = sandbox.keras_predict(x_eval, weights="lenet5.weights.h5")  # or train=(x_train, y_train)
+        sandbox.output                         # what the student printed: head + tail, at most output_bytes
+
+- `submission_dir` is the intake's allowlisted scratch copy (world-readable); the worker sees it read-only as
+  its working directory and sys.path[0], plus a private writable, size-limited tmp dir as HOME.
+- One worker process (see `autograder.sandbox_worker`) per module, reused across calls; a fresh one after a
+  crash, timeout or exit. Layers (`autograder.isolation`) are detected once; `min_isolation` ("process",
+  "uid", "namespaces") raises `IsolationError` at construction when the machine cannot provide it.
+- Answers come back as ``.npy`` (loaded here with ``allow_pickle=False``) or JSON: a call returns only a plain
+  ndarray loaded here, a numpy scalar, or int/float/str/bool/None/list/tuple/dict; any other value is a
+  `ForeignValue` carrying the student's type name. Input arrays a call changed are copied back into the
+  caller's arrays, so `check_unchanged` sees in-place modification.
+- Failures raise a `SubmissionError` subclass with a student-facing message and a `reason` (the grades.csv
+  status word): `NotSubmitted`, `ImportFailed`, `ImportTimedOut`, `CallTimedOut`, `Crashed`,
+  `MemoryExceeded`, `SubmissionExited`, `Forbidden`, `MissingFunction`, `AnswerTooLarge`. An exception the
+  student's code raised is a wrong answer, not a missing one: `StudentException` (a plain Exception),
+  `StudentValueError` (also a ValueError) or `StudentNotImplementedError` (also a NotImplementedError).
+  Import failures are remembered per module, so later calls fail at once with the same reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+from pathlib import Path
+
+import numpy as np
+
+from autograder import audit, isolation
+from autograder import sandbox_worker as wire
+from autograder.isolation import IsolationError
+from autograder.sandbox_process import Died, Output, SandboxError, TimedOut, TooLarge, WorkerProcess
+from exercises.checks import SubmissionError
+
+__all__ = ["Sandbox", "Limits", "ModuleProxy", "ForeignValue", "IsolationError", "SandboxError",
+           "StudentException", "StudentValueError", "StudentNotImplementedError", "NotSubmitted",
+           "ImportFailed", "ImportTimedOut", "CallTimedOut", "Crashed", "MemoryExceeded", "SubmissionExited",
+           "Forbidden", "MissingFunction", "AnswerTooLarge"]
+
+KERAS_MODULES = ("ex06_lenet5",)
+
+
+@dataclasses.dataclass
+class Limits:
+    """Resource limits of one worker. Timeouts are wall-clock seconds enforced from outside the worker.
+
+    `cpu_s` (RLIMIT_CPU over the worker's life, a backstop) defaults to 60 + 4 x (import + call timeout);
+    `output_bytes` of printed text are kept (head + tail); `answer_mb` caps one answer's size.
+    """
+
+    call_timeout_s: float = 10.0
+    import_timeout_s: float = 20.0
+    memory_mb: int = 1024
+    cpu_s: float | None = None
+    file_size_mb: int = 16
+    nproc: int = 64
+    output_bytes: int = 32768
+    train_timeout_s: float = 300.0
+    tmp_mb: int = 64
+    answer_mb: int = 256
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is not None and not value > 0:
+                raise ValueError(f"Limits.{field.name} must be positive, got {value!r}")
+
+    @classmethod
+    def for_keras(cls, **changes) -> Limits:
+        """Limits for TensorFlow workers: TF needs >= 4 GiB of address space and hundreds of threads."""
+        base = dict(call_timeout_s=60.0, import_timeout_s=120.0, memory_mb=6144, nproc=512,
+                    train_timeout_s=300.0, file_size_mb=64, tmp_mb=256, cpu_s=2400.0)
+        return cls(**{**base, **changes})
+
+    def effective_cpu_s(self) -> float:
+        return self.cpu_s if self.cpu_s is not None else 60 + 4 * (self.import_timeout_s + self.call_timeout_s)
+
+
+def _error(name: str, reason: str, doc: str) -> type:
+    return type(name, (SubmissionError,), {"reason": reason, "__doc__": doc, "__module__": __name__})
+
+
+NotSubmitted = _error("NotSubmitted", "not submitted", "The module (or weights file) is not in the submission.")
+ImportFailed = _error("ImportFailed", "import error", "Importing the module raised; the message names the line.")
+ImportTimedOut = _error("ImportTimedOut", "import timeout", "Importing the module did not finish in time.")
+CallTimedOut = _error("CallTimedOut", "timeout", "The call did not return in time; the worker was killed.")
+Crashed = _error("Crashed", "crashed", "The worker died from a signal (or broke the protocol) without an answer.")
+MemoryExceeded = _error("MemoryExceeded", "memory limit", "The code ran out of its memory limit.")
+SubmissionExited = _error("SubmissionExited", "exited", "The code called sys.exit or os._exit instead of returning.")
+Forbidden = _error("Forbidden", "forbidden API", "The module imported an API its exercise forbids.")
+MissingFunction = _error("MissingFunction", "missing function", "The module has no function of that name.")
+AnswerTooLarge = _error("AnswerTooLarge", "answer too large", "The answer exceeded Limits.answer_mb.")
+
+
+class StudentException(Exception):
+    """An exception the student's code raised: a wrong answer. The message is "<Type>: <message>"."""
+
+    from_student = True
+
+    def __init__(self, type_name: str, message: str = ""):
+        super().__init__(f"{type_name}: {message}" if message else type_name)
+        self.type_name = type_name
+
+
+class StudentValueError(StudentException, ValueError):
+    """The student's code raised a ValueError (so `check_raises_value_error` accepts it)."""
+
+
+class StudentNotImplementedError(StudentException, NotImplementedError):
+    """The student's code raised NotImplementedError (an unfinished stub)."""
+
+
+class ForeignValue:
+    """A returned value that is not plain data (a subclass, a masked array, an object with a lying __eq__)."""
+
+    __slots__ = ("foreign_type_name",)
+
+    def __init__(self, foreign_type_name: str):
+        self.foreign_type_name = foreign_type_name
+
+    def __repr__(self) -> str:
+        return f"<{self.foreign_type_name} (not plain data)>"
+
+
+class ModuleProxy:
+    """A student module in the sandbox: `proxy.correlate2d(image, kernel)` runs there and returns data."""
+
+    __slots__ = ("_sandbox", "_name")
+
+    def __init__(self, sandbox: Sandbox, name: str):
+        object.__setattr__(self, "_sandbox", sandbox)
+        object.__setattr__(self, "_name", name)
+
+    def __getattr__(self, function: str):
+        if function.startswith("_"):
+            raise AttributeError(function)
+
+        def call(*args, **kwargs):
+            return self._sandbox.call(self._name, function, *args, **kwargs)
+        call.__name__ = call.__qualname__ = function
+        return call
+
+    def __repr__(self) -> str:
+        return f"<sandboxed student module {self._name}>"
+
+
+class Sandbox:
+    """Runs a submission's modules in sandbox workers; see the module docstring for the API."""
+
+    def __init__(self, submission_dir: Path, limits: Limits | None = None, *, min_isolation: str = "process",
+                 keras_limits: Limits | None = None, forbidden: dict[str, list[str]] | None = None):
+        self.submission_dir = Path(submission_dir).resolve()
+        if not self.submission_dir.is_dir():
+            raise ValueError(f"submission_dir must be an existing folder, got {submission_dir}")
+        self.limits = limits or Limits()
+        self.keras_limits = keras_limits or Limits.for_keras()
+        self.isolation = isolation.available_layers()
+        isolation.check_minimum(self.isolation, min_isolation)
+        self.mode = "bwrap" if "namespaces" in self.isolation else "uid" if "uid" in self.isolation else "process"
+        if forbidden is None:
+            forbidden = {name: list(audit.FORBIDDEN_MODULES) for name in audit.AUDITED_EXERCISES}
+        self.forbidden = forbidden
+        self._output = Output(self.limits.output_bytes)
+        self._worker: WorkerProcess | None = None
+        self._failed: dict[str, SubmissionError] = {}
+        if "uid" in self.isolation:
+            self._check_readable()
+
+    def _check_readable(self) -> None:
+        """The sandbox uid reads the submission as "others": the folder and its files must allow it."""
+        bad = [] if self.submission_dir.stat().st_mode & 0o005 == 0o005 else [self.submission_dir]
+        if self.mode != "bwrap":  # Without a bind mount the uid must traverse every ancestor too.
+            bad += [p for p in self.submission_dir.parents if p.stat().st_mode & 0o001 == 0]
+        bad += [p for p in self.submission_dir.iterdir() if p.stat().st_mode & 0o004 == 0]
+        if bad:
+            raise ValueError(f"the sandbox uid cannot read {bad[0]}: submission folders must be world-readable "
+                             "(0755 folders, 0644 files; the intake sets these modes)")
+
+    @property
+    def output(self) -> str:
+        """What the student's code printed (stdout and stderr), head and tail kept, the middle marked."""
+        return self._output.text()
+
+    def module(self, name: str) -> ModuleProxy:
+        return ModuleProxy(self, name)
+
+    def call(self, module: str, function: str, *args, **kwargs):
+        """Call `module.function(*args, **kwargs)` in the worker and return its answer (see module docstring)."""
+        return self._request(module, {"op": "call", "function": function}, args, kwargs,
+                             keras=module in KERAS_MODULES)
+
+    def keras_model_json(self, module: str = "ex06_lenet5", builder: str = "build_lenet5", **kwargs) -> str:
+        """`builder(**kwargs).to_json()` run in the worker: the model's architecture as JSON text."""
+        return self._request(module, {"op": "keras_json", "builder": builder}, (), kwargs, keras=True)
+
+    def keras_predict(self, x_eval: np.ndarray, *, module: str = "ex06_lenet5",
+                      weights: str | None = "lenet5.weights.h5",
+                      train: tuple[np.ndarray, np.ndarray] | None = None,
+                      train_timeout_s: float | None = None) -> np.ndarray:
+        """Predictions (N, num_classes) of the student's `build_lenet5()` model on `x_eval`.
+
+        The model gets the submitted `weights` file (a file name in the submission) or, with
+        `train=(x_train, y_train)`, the student's `train_lenet5(model, x_train, y_train)`.
+        """
+        if weights is not None:
+            if Path(weights).name != weights or weights.startswith("."):
+                raise ValueError(f"weights must be a file name in the submission folder, got {weights!r}")
+            if not (self.submission_dir / weights).is_file():
+                raise NotSubmitted(f"not submitted: {weights}")
+        timeout = self.keras_limits.call_timeout_s
+        kwargs = {}
+        if train is not None:
+            kwargs = {"x_train": train[0], "y_train": train[1]}
+            timeout += train_timeout_s or self.keras_limits.train_timeout_s
+        header = {"op": "keras_predict", "builder": "build_lenet5", "trainer": "train_lenet5", "weights": weights}
+        return self._request(module, header, (x_eval,), kwargs, keras=True, timeout=timeout)
+
+    def _request(self, module: str, header: dict, args: tuple, kwargs: dict, *, keras: bool,
+                 timeout: float | None = None):
+        worker = self._worker_for(module, keras)
+        codec = wire.Codec([], strict=True)
+        header |= {"args": codec.encode(list(args)), "kwargs": codec.encode(kwargs)}
+        reply, blobs = self._exchange(worker, header, codec.blobs, timeout or worker.limits.call_timeout_s, "call")
+        self._copy_back(codec.arrays, reply, blobs)
+        if reply.get("status") != "ok":
+            raise self._reply_error(reply, worker, "call")
+        try:
+            return wire.Codec(blobs, foreign=ForeignValue).decode(reply.get("value"))
+        except (wire.WireError, MemoryError):
+            self._stop()
+            raise Crashed("crashed (the worker sent an unreadable answer)") from None
+
+    def _worker_for(self, module: str, keras: bool) -> WorkerProcess:
+        if module in self._failed:
+            error = self._failed[module]
+            raise type(error)(str(error))
+        if not module.isidentifier():
+            raise ValueError(f"module must be a module name such as 'ex01_convolution', got {module!r}")
+        if not (self.submission_dir / f"{module}.py").is_file():
+            raise NotSubmitted(f"not submitted: {module}.py")
+        keras = keras or module in KERAS_MODULES
+        worker = self._worker
+        if worker is not None and worker.module == module and worker.keras == keras:
+            return worker
+        self._stop()
+        limits = self.keras_limits if keras else self.limits
+        self._worker = worker = WorkerProcess(self.submission_dir, module, limits, mode=self.mode, keras=keras,
+                                              use_uid="uid" in self.isolation, output=self._output)
+        worker.wait_ready(max(30.0, limits.import_timeout_s))
+        header = {"op": "import", "module": module, "forbidden": self.forbidden.get(module, [])}
+        try:
+            reply, _ = self._exchange(worker, header, [], limits.import_timeout_s, "import")
+            if reply.get("status") != "ok":
+                self._stop()
+                raise self._reply_error(reply, worker, "import")
+        except SubmissionError as error:
+            self._failed[module] = error
+            raise
+        return worker
+
+    def _exchange(self, worker: WorkerProcess, header: dict, blobs: list, timeout: float, phase: str):
+        try:
+            return worker.request(header, blobs, timeout)
+        except TimedOut:
+            error = (ImportTimedOut(f"import timed out after {timeout:g} s") if phase == "import"
+                     else CallTimedOut(f"timed out after {timeout:g} s"))
+        except Died as died:
+            error = self._death_error(died.code, worker, phase)
+        except TooLarge:
+            error = AnswerTooLarge(f"answer too large (over {worker.limits.answer_mb} MB)")
+        except (wire.WireError, MemoryError):
+            error = Crashed("crashed (the worker broke the grader's protocol)")
+        self._stop()
+        raise error
+
+    def _death_error(self, code: int | None, worker: WorkerProcess, phase: str) -> SubmissionError:
+        at = " at import" if phase == "import" else ""
+        if code is None:
+            return Crashed(f"crashed{at} (the worker closed its connection to the grader)")
+        number = -code if code < 0 else code - 128 if worker.mode == "bwrap" and code > 128 else 0
+        if number == signal.SIGKILL:
+            return MemoryExceeded(f"memory limit exceeded ({worker.limits.memory_mb} MB){at}: "
+                                  "the worker was killed (SIGKILL)")
+        if number == signal.SIGXCPU:
+            cpu = f"{worker.limits.effective_cpu_s():g}"
+            return (ImportTimedOut if at else CallTimedOut)(f"CPU time limit exceeded ({cpu} s){at}")
+        if number:
+            try:
+                name = signal.Signals(number).name
+            except ValueError:
+                name = f"signal {number}"
+            return Crashed(f"crashed{at} ({name})")
+        return SubmissionExited(f"submission exited{at} (sys.exit / os._exit)")
+
+    def _reply_error(self, reply: dict, worker: WorkerProcess, phase: str) -> Exception:
+        kind, at = reply.get("kind"), " at import" if phase == "import" else ""
+        message = wire.safe_str(reply.get("message", ""))
+        type_name = wire.safe_str(reply.get("type", "Exception"), 120)
+        if kind in ("exit", "memory"):
+            self._stop()
+        if kind == "forbidden":
+            return Forbidden(message)
+        if kind == "exit":
+            return SubmissionExited(f"submission exited{at} (sys.exit / os._exit)")
+        if kind == "memory":
+            return MemoryExceeded(f"memory limit exceeded ({worker.limits.memory_mb} MB){at}")
+        if kind == "missing":
+            return MissingFunction(message)
+        if phase == "import":
+            line = reply.get("line")
+            where = f" (line {line})" if type(line) is int else ""
+            return ImportFailed(f"import error: {type_name}: {message}{where}")
+        cls = (StudentValueError if reply.get("value_error") is True else
+               StudentNotImplementedError if reply.get("not_implemented") is True else StudentException)
+        return cls(type_name, message)
+
+    @staticmethod
+    def _copy_back(arrays: list, reply: dict, blobs: list) -> None:
+        """Copy the worker's changed input arrays into the caller's, as an in-process call would have."""
+        for entry in reply.get("mutated", []) if type(reply.get("mutated")) is list else []:
+            try:
+                index, blob = entry
+                changed = wire.load_npy(blobs[blob])
+                target = arrays[index]
+                if changed.size == target.size:
+                    np.copyto(target, changed.reshape(target.shape), casting="unsafe")
+            except (ValueError, TypeError, IndexError):
+                continue
+
+    def _stop(self) -> None:
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.kill()
+
+    def close(self) -> None:
+        """Kill the worker (and all it started) and remove its tmp dir. The sandbox can be used again."""
+        self._stop()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

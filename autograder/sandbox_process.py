@@ -1,0 +1,253 @@
+"""A sandbox worker process, seen from the trusted side: start it, talk to it with deadlines, kill it.
+
+`WorkerProcess` starts `autograder.sandbox_worker` under the isolation layers (`autograder.isolation`),
+sends request frames and reads reply frames through private pipes without ever blocking past a deadline
+(a pidfd tells when the process exits), and drains the student's stdout/stderr into an `Output` that keeps
+only head and tail. `kill` removes the worker and everything its uid left, then frees the uid and tmp dir.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from autograder import isolation
+from autograder import sandbox_worker as wire
+
+WORKER_SOURCE = Path(wire.__file__).read_text(encoding="utf-8")
+#: Largest JSON part of a reply; the npy payload is capped by `Limits.answer_mb`.
+HEADER_CAP = 32 << 20
+
+
+class SandboxError(RuntimeError):
+    """The grader could not start a worker (a grader problem, not the student's)."""
+
+
+class TooLarge(Exception):
+    """A reply frame announced more bytes than the limits allow; it is not read."""
+
+
+class TimedOut(Exception):
+    """The deadline passed before the reply came; the worker is still running."""
+
+
+class Died(Exception):
+    """The worker exited (`code` as from Popen.returncode) or closed its pipe (`code` None) without a reply."""
+
+    def __init__(self, code: int | None):
+        super().__init__(code)
+        self.code = code
+
+
+class Output:
+    """Keeps the head and the tail of a byte stream, at most `limit` bytes, counting what it dropped."""
+
+    def __init__(self, limit: int):
+        self.head_room, self.tail_room = limit // 2, limit - limit // 2
+        self.head, self.tail, self.dropped = bytearray(), bytearray(), 0
+        self.lock = threading.Lock()
+
+    def add(self, data: bytes) -> None:
+        with self.lock:
+            take = max(0, self.head_room - len(self.head))
+            self.head += data[:take]
+            self.tail += data[take:][-self.tail_room:]
+            self.dropped += max(0, len(data) - take - self.tail_room)
+            if len(self.tail) > self.tail_room:
+                self.dropped += len(self.tail) - self.tail_room
+                del self.tail[:len(self.tail) - self.tail_room]
+
+    def text(self) -> str:
+        with self.lock:
+            middle = f"\n[... {self.dropped} bytes truncated ...]\n".encode() if self.dropped else b""
+            return bytes(self.head + middle + self.tail).decode("utf-8", errors="replace")
+
+
+def _drain(fd: int, output: Output, stop: threading.Event) -> None:
+    """Copy a worker's stdout/stderr into `output` until EOF, or shortly after `stop` is set."""
+    stopped_at = None
+    try:
+        while stopped_at is None or time.monotonic() - stopped_at < 1.0:
+            if stopped_at is None and stop.is_set():
+                stopped_at = time.monotonic()
+            if select.select([fd], [], [], 0.2)[0]:
+                data = os.read(fd, 1 << 16)
+                if not data:
+                    return
+                output.add(data)
+            elif stopped_at is not None:
+                return
+    finally:
+        os.close(fd)
+
+
+def environment(home: str) -> dict[str, str]:
+    """The worker's whole environment: nothing of the grader's is passed on."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+           "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": "",
+           "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return env | {f"{name}_NUM_THREADS": "1" for name in ("OMP", "OPENBLAS", "MKL")}
+
+
+class WorkerProcess:
+    """One worker process that imported (or is about to import) one student module."""
+
+    def __init__(self, submission_dir: Path, module: str, limits, *, mode: str, use_uid: bool, keras: bool,
+                 output: Output):
+        """Start the worker for `module`; `mode` is "bwrap", "uid" or "process"; `limits` a `Limits`."""
+        self.module, self.limits, self.keras, self.mode = module, limits, keras, mode
+        self.lease = isolation.lease_uid() if use_uid else None
+        uid = self.lease.uid if self.lease else None
+        self.tmp = None if mode == "bwrap" else tempfile.mkdtemp(prefix="convkit-worker-")
+        if self.tmp and uid is not None:
+            os.chown(self.tmp, uid, uid)
+        request_r, self.request_w = os.pipe()
+        self.reply_r, reply_w = os.pipe()
+        for fd in (self.request_w, reply_w):
+            try:  # Larger pipes move big arrays with fewer wake-ups (64 KiB is the default).
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+            except (AttributeError, OSError):
+                pass
+        out_r, out_w = os.pipe()
+        argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w)
+        if self.mode == "bwrap":
+            argv = isolation.bwrap_command(submission_dir, argv, uid=uid, tmp_mb=limits.tmp_mb)
+        elif uid is not None:
+            argv = [*isolation.setpriv(uid), *argv]
+        try:
+            self.proc = subprocess.Popen(
+                argv, cwd=None if self.mode == "bwrap" else submission_dir,
+                env=environment("/tmp" if self.mode == "bwrap" else self.tmp), stdin=subprocess.DEVNULL,
+                stdout=out_w, stderr=out_w, pass_fds=(request_r, reply_w), start_new_session=True,
+                preexec_fn=isolation.rlimit_setter(limits, nproc=uid is not None))
+        except OSError as error:
+            for fd in (self.request_w, self.reply_r, out_r):
+                os.close(fd)
+            self._release()
+            raise SandboxError(f"cannot start the sandbox worker ({mode} mode): {error}") from None
+        finally:
+            for fd in (request_r, reply_w, out_w):
+                os.close(fd)
+        os.set_blocking(self.request_w, False)
+        os.set_blocking(self.reply_r, False)
+        try:
+            self.pidfd = os.pidfd_open(self.proc.pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+        self.buffer, self.eof, self.stop = bytearray(), False, threading.Event()
+        self.drainer = threading.Thread(target=_drain, args=(out_r, output, self.stop), daemon=True)
+        self.drainer.start()
+
+    def wait_ready(self, timeout: float) -> None:
+        """Wait for the worker's first frame (it imported numpy); raise `SandboxError` if it never comes."""
+        try:
+            header, _ = self._receive(time.monotonic() + timeout)
+            if header.get("op") == "ready":
+                return
+        except (TimedOut, Died, wire.WireError):
+            pass
+        raise SandboxError(f"the sandbox worker for {self.module} did not start ({self.mode} mode)")
+
+    def request(self, header: dict, blobs: list, timeout: float) -> tuple[dict, list]:
+        """Send one request and wait for its reply; raises TimedOut, Died or WireError."""
+        deadline = time.monotonic() + timeout
+        header["id"] = os.urandom(8).hex()
+        for buffer in wire.frame_bytes(header, blobs):
+            view = memoryview(buffer)
+            while view:
+                if self._wait(self.request_w, deadline) == "exited":
+                    raise Died(self.proc.wait())
+                try:
+                    view = view[os.write(self.request_w, view[:1 << 20]):]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    raise Died(self._exit_code(deadline)) from None
+        reply, reply_blobs = self._receive(deadline)
+        if reply.get("id") != header["id"]:
+            raise wire.WireError("a reply to another request")
+        return reply, reply_blobs
+
+    def _wait(self, fd: int, deadline: float, read: bool = False) -> str:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimedOut
+        watch = [self.pidfd] if self.pidfd is not None else []
+        readable, writable, _ = select.select(watch + ([fd] if read else []), [] if read else [fd], [],
+                                              remaining if self.pidfd is not None else min(remaining, 0.05))
+        if self.pidfd in readable or (self.pidfd is None and self.proc.poll() is not None):
+            return "exited"
+        return "ready" if readable or writable else "idle"
+
+    def _exit_code(self, deadline: float) -> int | None:
+        try:
+            return self.proc.wait(timeout=max(0.1, min(2.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _read_available(self) -> None:
+        while not self.eof:
+            try:
+                chunk = os.read(self.reply_r, 1 << 20)
+            except BlockingIOError:
+                return
+            self.eof = not chunk
+            self.buffer += chunk
+
+    def _frame(self) -> tuple[dict, list] | None:
+        if len(self.buffer) < wire.HEAD.size:
+            return None
+        text_size, payload_size = wire.HEAD.unpack_from(self.buffer)
+        if text_size > HEADER_CAP or payload_size > self.limits.answer_mb << 20:
+            raise TooLarge
+        end = wire.HEAD.size + text_size + payload_size
+        if len(self.buffer) < end:
+            return None
+        frame = memoryview(self.buffer[:end])  # One copy; the header and blobs below are views of it.
+        del self.buffer[:end]
+        return wire.split_frame(frame[wire.HEAD.size:wire.HEAD.size + text_size], frame[end - payload_size:])
+
+    def _receive(self, deadline: float) -> tuple[dict, list]:
+        while True:
+            frame = self._frame()
+            if frame is not None:
+                return frame
+            if self.eof:
+                raise Died(self._exit_code(deadline))
+            state = self._wait(self.reply_r, deadline, read=True)
+            self._read_available()
+            if state == "exited":
+                frame = self._frame()
+                if frame is not None:
+                    return frame
+                raise Died(self.proc.wait())
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started, then free its uid, pipes and tmp dir."""
+        for kill in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
+            try:
+                kill()
+            except OSError:
+                pass
+        self.proc.wait()
+        self._release()
+        self.stop.set()
+        for fd in (self.request_w, self.reply_r, self.pidfd):
+            if fd is not None:
+                os.close(fd)
+        self.drainer.join(timeout=2)
+
+    def _release(self) -> None:
+        if self.lease:
+            isolation.kill_uid(self.lease.uid)
+            self.lease.release()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)

@@ -1,0 +1,363 @@
+"""The sandbox worker: the one program that imports a student's module. It runs inside the sandbox.
+
+The trusted side (`autograder.sandbox`) starts it as ``python -s -B -P -c <this file's source> REQ RESP
+[PATH ...]`` with the submission folder as the working directory. It imports only the standard library and
+numpy; a Keras task's student module imports TensorFlow itself. Nothing of the grader (no tests, no
+solutions) is imported here or reachable from here.
+
+Wire format, both directions: a frame is 16 bytes (two big-endian u64: JSON length, payload length), a JSON
+header, then the payload: ``.npy`` blobs back to back, their lengths listed in the header's ``"blobs"``.
+Values are JSON with tags: ``None``, bool, int, float and str travel as themselves; lists, tuples and dicts
+as ``{"t": "list" | "tuple" | "dict", "v": ...}``; a plain ndarray as ``{"t": "nd", "i": blob}``; a numpy
+scalar as ``{"t": "np", "i": blob}``; an object-dtype array as ``{"t": "objarray", "shape": ...}`` (its
+elements never travel); anything else a student returns as ``{"t": "foreign", "name": <type name>}``.
+Requests: ``import`` (module, forbidden), ``call`` (function, args, kwargs), ``keras_json``,
+``keras_predict``. Replies: ``{"status": "ok", "value": ...}`` or ``{"status": "error", "kind": ...}``, plus
+``"mutated"``: ``[[argument array index, blob], ...]`` for input arrays whose content the call changed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import itertools
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+
+HEAD = struct.Struct("!QQ")
+#: Top-level names of the kit: never importable by student code, even where an install would provide them.
+KIT_NAMES = ("solutions", "autograder", "exercises", "tests")
+MESSAGE_CHARS = 500
+MAX_DEPTH = 32
+MAX_ITEMS = 1_000_000
+
+
+class WireError(ValueError):
+    """A frame or value that does not follow the wire format."""
+
+
+class ForbiddenImport(ImportError):
+    """A student module imported an API its exercise forbids."""
+
+
+def type_name(value: object) -> str:
+    """`module.Qualname` of a value's type (just the name for builtins), at most 120 characters."""
+    try:
+        kind = type(value)
+        module, name = kind.__module__, kind.__qualname__
+        text = name if module == "builtins" else f"{module}.{name}"
+        return text[:120] if isinstance(text, str) else "object"
+    except Exception:  # noqa: BLE001 - a hostile metaclass must not break the reply.
+        return "object"
+
+
+def safe_str(value: object, limit: int = MESSAGE_CHARS) -> str:
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001
+        text = "<message not printable>"
+    text = text if isinstance(text, str) else "<message not printable>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def load_npy(blob: bytes) -> np.ndarray:
+    """Parse one ``.npy`` blob, checking that its header's shape and dtype match its length first."""
+    stream = io.BytesIO(blob)
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(stream)
+    except Exception as error:  # noqa: BLE001 - any malformed header is a wire error.
+        raise WireError(f"bad npy header: {safe_str(error, 100)}") from None
+    if dtype.hasobject or math.prod(shape) * dtype.itemsize != len(blob) - stream.tell():
+        raise WireError("npy header does not match its data")
+    return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+class Codec:
+    """Turns values into tagged JSON plus npy blobs and back; `arrays` collects ndarrays in wire order.
+
+    `strict` (the trusted side sending arguments) refuses unknown types; otherwise (a student's answer)
+    they become ``foreign`` values that carry only the type's name.
+    """
+
+    def __init__(self, blobs: list, strict: bool = False, foreign=None):
+        self.blobs = blobs
+        self.arrays: list = []
+        self.strict = strict
+        self.make_foreign = foreign
+        self.items = 0
+
+    def _foreign(self, value: object, why: str = "") -> dict:
+        if self.strict:
+            raise TypeError(f"cannot send a {type_name(value)} to the sandbox")
+        return {"t": "foreign", "name": type_name(value) + why}
+
+    def encode(self, value: object, depth: int = 0) -> object:
+        self.items += 1
+        if depth > MAX_DEPTH or self.items > MAX_ITEMS:
+            return self._foreign(value, " (too large or too deeply nested)")
+        kind = type(value)
+        if value is None or kind in (bool, str, float):
+            return value
+        if kind is int:
+            return value if abs(value) < 10**300 else self._foreign(value, " (too large)")
+        if kind is np.ndarray:
+            if value.dtype.hasobject:
+                return {"t": "objarray", "shape": list(value.shape)}
+            self.blobs.append(npy_bytes(value))
+            self.arrays.append(value)
+            return {"t": "nd", "i": len(self.blobs) - 1, "ro": not value.flags.writeable}
+        if isinstance(value, np.generic) and kind.__module__ == "numpy" and not isinstance(value, np.object_):
+            self.blobs.append(npy_bytes(np.asarray(value)))
+            return {"t": "np", "i": len(self.blobs) - 1}
+        if kind in (list, tuple):
+            return {"t": kind.__name__, "v": [self.encode(item, depth + 1) for item in value]}
+        if kind is dict and all(type(key) in (str, int, float, bool) or key is None for key in value):
+            return {"t": "dict", "v": [[key, self.encode(item, depth + 1)] for key, item in value.items()]}
+        return self._foreign(value)
+
+    def decode(self, node: object, depth: int = 0) -> object:
+        self.items += 1
+        if depth > MAX_DEPTH + 1 or self.items > MAX_ITEMS + 1:
+            raise WireError("value too large or too deeply nested")
+        if node is None or type(node) in (bool, int, float, str):
+            return node
+        if type(node) is not dict:
+            raise WireError("untagged container")
+        tag = node.get("t")
+        if tag in ("nd", "np"):
+            array = load_npy(self._blob(node.get("i")))
+            if tag == "np":
+                return array[()]
+            array.flags.writeable = not node.get("ro", False)
+            self.arrays.append(array)
+            return array
+        if tag == "objarray":
+            shape = tuple(node.get("shape", ()))
+            if not all(type(n) is int and n >= 0 for n in shape) or math.prod(shape) > MAX_ITEMS:
+                raise WireError("bad object array shape")
+            return np.full(shape, None, dtype=object)
+        if tag == "foreign" and self.make_foreign is not None:
+            return self.make_foreign(safe_str(node.get("name"), 160))
+        items = node.get("v")
+        if tag in ("list", "tuple") and type(items) is list:
+            decoded = [self.decode(item, depth + 1) for item in items]
+            return decoded if tag == "list" else tuple(decoded)
+        if tag == "dict" and type(items) is list and all(type(p) is list and len(p) == 2 for p in items):
+            if not all(type(p[0]) in (str, int, float, bool) or p[0] is None for p in items):
+                raise WireError("bad dict key")
+            return {key: self.decode(item, depth + 1) for key, item in items}
+        raise WireError(f"unknown tag {safe_str(tag, 40)}")
+
+    def _blob(self, index: object) -> bytes:
+        if type(index) is not int or not 0 <= index < len(self.blobs):
+            raise WireError("bad blob index")
+        return self.blobs[index]
+
+
+def frame_bytes(header: dict, blobs: list) -> list:
+    """The buffers of one frame (`header` gains the blob lengths)."""
+    header["blobs"] = [len(blob) for blob in blobs]
+    text = json.dumps(header).encode()
+    return [HEAD.pack(len(text), sum(header["blobs"])), text, *blobs]
+
+
+def split_frame(text: bytes, payload: bytes) -> tuple:
+    """The header dict and blob list of a received frame."""
+    try:
+        header = json.loads(bytes(text))
+    except (ValueError, RecursionError):
+        raise WireError("frame header is not JSON") from None
+    lengths = header.get("blobs") if type(header) is dict else None
+    if type(lengths) is not list or not all(type(n) is int and n >= 0 for n in lengths) \
+            or sum(lengths) != len(payload):
+        raise WireError("frame blob lengths do not match its payload")
+    ends = list(itertools.accumulate(lengths))
+    return header, [payload[end - n:end] for n, end in zip(lengths, ends, strict=True)]
+
+
+# ---- Below: only the worker process runs this. -------------------------------------------------------------
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, buffers: list) -> None:
+    for buffer in buffers:
+        view = memoryview(buffer)
+        while view:
+            view = view[os.write(fd, view):]
+
+
+class PolicyFinder:
+    """A `sys.meta_path` hook: refuses the forbidden APIs and hides the kit's own packages."""
+
+    def __init__(self, module: str, forbidden: list):
+        self.module = module
+        self.forbidden = list(forbidden)
+
+    def find_spec(self, fullname, path=None, target=None):
+        for banned in self.forbidden:
+            if fullname == banned or fullname.startswith(banned + "."):
+                raise ForbiddenImport(f"forbidden API: {banned} is not allowed in {self.module}")
+        if fullname.partition(".")[0] in KIT_NAMES:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return None
+
+
+def _student_line(error: BaseException, filename: str) -> int | None:
+    """The line of the student's file where `error` arose (for a SyntaxError, the line that fails to parse)."""
+    if isinstance(error, SyntaxError) and getattr(error, "filename", None) == filename:
+        return error.lineno
+    line, tb = None, error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def error_reply(error: BaseException, filename: str) -> dict:
+    if isinstance(error, ForbiddenImport):
+        kind = "forbidden"
+    elif isinstance(error, SystemExit):
+        kind = "exit"
+    elif isinstance(error, MemoryError):
+        kind = "memory"
+    else:
+        kind = "exception" if isinstance(error, Exception) else "base_exception"
+    message = error.msg if isinstance(error, SyntaxError) else error
+    return {"status": "error", "kind": kind, "type": type_name(error), "message": safe_str(message),
+            "line": _student_line(error, filename), "value_error": isinstance(error, ValueError),
+            "not_implemented": isinstance(error, NotImplementedError)}
+
+
+class Worker:
+    def __init__(self):
+        self.module = None
+        self.name = ""
+        self.filename = ""
+
+    def handle(self, header: dict, blobs: list) -> tuple:
+        """Run one request; returns the reply header and blobs. Never raises."""
+        out_blobs: list = []
+        codec = Codec(blobs)
+        inputs: list = []
+        try:
+            op = header.get("op")
+            if op == "import":
+                self.do_import(header["module"], header.get("forbidden", []))
+                value = None
+            else:
+                args = codec.decode(header.get("args", {"t": "list", "v": []}))
+                kwargs = codec.decode(header.get("kwargs", {"t": "dict", "v": []}))
+                inputs = [(array, array.copy()) for array in codec.arrays] if op == "call" else []
+                value = getattr(self, f"do_{op}")(header, *args, **kwargs)
+            reply = {"status": "ok", "value": Codec(out_blobs).encode(value)}
+        except BaseException as error:  # noqa: BLE001 - every student exception becomes a reply.
+            if isinstance(error, AttributeError) and getattr(error, "convkit_missing", False):
+                reply = {"status": "error", "kind": "missing", "message": safe_str(error)}
+            else:
+                reply = error_reply(error, self.filename)
+            out_blobs = []
+        reply["mutated"] = []
+        for index, (array, before) in enumerate(inputs):
+            if array.shape != before.shape or array.dtype != before.dtype or array.tobytes() != before.tobytes():
+                out_blobs.append(npy_bytes(array))
+                reply["mutated"].append([index, len(out_blobs) - 1])
+        reply["id"] = header.get("id")
+        return reply, out_blobs
+
+    def do_import(self, name: str, forbidden: list) -> None:
+        self.name = name
+        self.filename = os.path.join(os.getcwd(), name + ".py")
+        sys.meta_path.insert(0, PolicyFinder(name, forbidden))
+        sys.path.insert(0, os.getcwd())
+        self.module = importlib.import_module(name)
+
+    def function(self, name: str):
+        try:
+            function = getattr(self.module, name)
+        except AttributeError:
+            function = None
+        if not callable(function):
+            error = AttributeError(f"{self.name} has no function {name}()"
+                                   + (" (the name is not a function)" if function is not None else ""))
+            error.convkit_missing = True
+            raise error
+        return function
+
+    def do_call(self, header: dict, *args, **kwargs):
+        return self.function(header["function"])(*args, **kwargs)
+
+    def do_keras_json(self, header: dict, **kwargs):
+        _pin_tensorflow_threads()
+        text = self.function(header["builder"])(**kwargs).to_json()
+        if type(text) is not str:
+            raise TypeError(f"model.to_json() returned {type_name(text)}, expected str")
+        return text
+
+    def do_keras_predict(self, header: dict, x_eval, x_train=None, y_train=None):
+        _pin_tensorflow_threads()
+        model = self.function(header["builder"])()
+        if header.get("weights"):
+            model.load_weights(os.path.join(os.getcwd(), header["weights"]))
+        if x_train is not None:
+            self.function(header["trainer"])(model, x_train, y_train)
+        return model.predict(x_eval, batch_size=1000, verbose=0)
+
+
+def _pin_tensorflow_threads() -> None:
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        tf.config.threading.set_intra_op_parallelism_threads(2)
+    except Exception:  # noqa: BLE001 - already initialized: the environment variables pinned it.
+        pass
+
+
+def main(argv: list) -> None:
+    request_fd, reply_fd = int(argv[1]), int(argv[2])
+    sys.path.extend(argv[3:])
+    worker = Worker()
+    _write_all(reply_fd, frame_bytes({"op": "ready", "pid": os.getpid()}, []))
+    while True:
+        try:
+            text_size, payload_size = HEAD.unpack(_read_exact(request_fd, HEAD.size))
+            header, blobs = split_frame(_read_exact(request_fd, text_size), _read_exact(request_fd, payload_size))
+        except EOFError:
+            os._exit(0)
+        reply, blobs = worker.handle(header, blobs)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001, S110 - the student may have replaced or closed the stream.
+                pass
+        _write_all(reply_fd, frame_bytes(reply, blobs))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

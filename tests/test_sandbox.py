@@ -1,0 +1,621 @@
+"""The sandbox survives the bad submissions of design/bad-submissions.md (rows named in each test).
+
+Every test writes tiny student modules into a fresh folder and runs them through `Sandbox` with short
+timeouts. Tests that need a layer this machine lacks (a distinct uid, namespaces) are skipped, not passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import isolation
+from autograder.sandbox import (
+    AnswerTooLarge,
+    CallTimedOut,
+    Crashed,
+    Forbidden,
+    ForeignValue,
+    ImportFailed,
+    ImportTimedOut,
+    IsolationError,
+    Limits,
+    MemoryExceeded,
+    MissingFunction,
+    NotSubmitted,
+    Sandbox,
+    StudentException,
+    StudentValueError,
+    SubmissionExited,
+)
+from exercises.checks import CheckFailure, SubmissionError, check_array, check_raises_value_error, check_unchanged
+
+FAST = Limits(call_timeout_s=1.5, import_timeout_s=1.5)
+CORRECT = """
+import numpy as np
+
+def correlate2d(image, kernel):
+    image = np.asarray(image, dtype=np.float64)
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = (image[i:i + kh, j:j + kw] * kernel).sum()
+    return out
+"""
+LAYERS = isolation.available_layers()
+needs_uid = pytest.mark.skipif("uid" not in LAYERS, reason="needs root: a distinct sandbox uid per worker")
+needs_namespaces = pytest.mark.skipif("namespaces" not in LAYERS, reason="needs bubblewrap namespaces")
+
+
+@pytest.fixture
+def tmp_path():
+    """A world-traversable scratch folder (pytest's own is 0700, which a sandbox uid without bubblewrap
+    could not pass through)."""
+    folder = Path(tempfile.mkdtemp(prefix="convkit-sandbox-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def submission(tmp_path: Path, **modules: str) -> Path:
+    """A world-readable submission folder holding `modules` (name -> source), as the intake makes it."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    for name, source in modules.items():
+        (folder / f"{name}.py").write_text(textwrap.dedent(source))
+        (folder / f"{name}.py").chmod(0o644)
+    folder.chmod(0o755)
+    return folder
+
+
+def uid_processes(uid: int) -> list[int]:
+    """Pids of the live processes whose real uid is `uid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+        except (OSError, ValueError):
+            continue
+        uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
+        state = next((line for line in status.splitlines() if line.startswith("State:")), "")
+        if uid_line.split()[1:2] == [str(uid)] and "zombie" not in state:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def image_and_kernel():
+    rng = np.random.default_rng(7)
+    return rng.normal(size=(6, 5)), rng.normal(size=(3, 2))
+
+
+def test_a_correct_module_answers_like_the_reference_and_reuses_its_worker(tmp_path, image_and_kernel):
+    image, kernel = image_and_kernel
+    folder = submission(tmp_path, ex01_convolution=CORRECT + "\nCALLS = []\ndef calls():\n    CALLS.append(1)\n"
+                        "    return len(CALLS)\n")
+    with Sandbox(folder, FAST) as sandbox:
+        student = sandbox.module("ex01_convolution")
+        expected = np.array([[(image[i:i + 3, j:j + 2] * kernel).sum() for j in range(4)] for i in range(4)])
+        check_array(student.correlate2d(image, kernel), expected, "correlate2d")
+        started = time.monotonic()
+        for _ in range(20):
+            student.correlate2d(image, kernel)
+        assert time.monotonic() - started < 1.0
+        assert [student.calls(), student.calls()] == [1, 2]  # One worker kept its module state.
+
+
+def test_isolation_layers_are_reported():
+    assert set(isolation.ALWAYS) <= set(LAYERS)
+    if os.geteuid() == 0 and isolation.bwrap_usable():
+        assert {"uid", "namespaces"} <= set(LAYERS)
+
+
+def test_a_missing_minimum_isolation_is_refused_with_cause_and_remedy(tmp_path, monkeypatch):
+    monkeypatch.setattr(isolation, "available_layers", lambda: list(isolation.ALWAYS))
+    with pytest.raises(IsolationError, match="namespaces.*Remedy"):
+        Sandbox(submission(tmp_path), min_isolation="namespaces")
+    with pytest.raises(IsolationError, match="'uid' is not available"):
+        Sandbox(tmp_path / "submission", min_isolation="uid")
+    assert Sandbox(tmp_path / "submission", min_isolation="process").isolation == isolation.ALWAYS
+
+
+def test_without_bubblewrap_a_call_still_runs_under_rlimits(tmp_path, monkeypatch):
+    monkeypatch.setattr(isolation, "bwrap_usable", lambda: False)
+    folder = submission(tmp_path, ex05_parameters="""
+        import resource
+        def limits():
+            return resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        """)
+    with Sandbox(folder, Limits(memory_mb=700, file_size_mb=3)) as sandbox:
+        assert "namespaces" not in sandbox.isolation and "rlimits" in sandbox.isolation
+        assert sandbox.call("ex05_parameters", "limits") == (700 << 20, 3 << 20)
+
+
+def test_row02_a_syntax_error_is_an_import_error_with_its_line_and_other_modules_still_run(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="import numpy as np\n\ndef correlate2d(image, kernel)\n",
+                        ex05_parameters="def dense_params(n, units, use_bias=True):\n    return n * units\n")
+    with Sandbox(folder, FAST) as sandbox:
+        with pytest.raises(ImportFailed) as raised:
+            sandbox.call("ex01_convolution", "correlate2d", 1, 2)
+        assert str(raised.value).startswith("import error: SyntaxError:") and "(line 3)" in str(raised.value)
+        assert "sandbox" not in str(raised.value) and "/" not in str(raised.value)
+        assert raised.value.reason == "import error"
+        assert sandbox.call("ex05_parameters", "dense_params", 784, 1) == 784
+
+
+def test_row03_a_missing_function_is_named_and_a_wrong_signature_is_a_type_error(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="def correlate2d(image):\n    return image\n")
+    with Sandbox(folder, FAST) as sandbox:
+        student = sandbox.module("ex01_convolution")
+        with pytest.raises(MissingFunction, match=r"ex01_convolution has no function convolve2d\(\)"):
+            student.convolve2d(np.ones((2, 2)), np.ones((1, 1)))
+        with pytest.raises(StudentException, match="TypeError: correlate2d.. takes 1 positional argument"):
+            student.correlate2d(np.ones((2, 2)), np.ones((1, 1)))
+
+
+def test_a_module_that_is_not_submitted_says_so(tmp_path):
+    with Sandbox(submission(tmp_path), FAST) as sandbox, pytest.raises(NotSubmitted, match="ex02_padding.py"):
+        sandbox.module("ex02_padding").zero_pad(np.ones((2, 2)), 1)
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param("while True:\n        pass", id="row04-busy-loop"),
+    pytest.param("signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    signal.alarm(1)\n    while True:\n        pass",
+                 id="row06-ignores-sigalrm"),
+    pytest.param("time.sleep(10**6)", id="row07-sleep"),
+])
+def test_rows04_06_07_a_call_that_never_returns_times_out_and_a_fresh_worker_follows(tmp_path, body):
+    folder = submission(tmp_path, ex01_convolution=f"import signal, time\n\ndef hang():\n    {body}\n\n"
+                        "def fine():\n    return 42\n")
+    with Sandbox(folder, Limits(call_timeout_s=1)) as sandbox:
+        started = time.monotonic()
+        with pytest.raises(CallTimedOut, match=r"^timed out after 1 s$"):
+            sandbox.call("ex01_convolution", "hang")
+        assert time.monotonic() - started < 3
+        assert sandbox.call("ex01_convolution", "fine") == 42
+
+
+def test_row05_an_endless_import_times_out_once_and_is_remembered(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="while True:\n    pass\n",
+                        ex02_padding="def zero_pad(image, pad):\n    return 'padded'\n")
+    with Sandbox(folder, FAST) as sandbox:
+        with pytest.raises(ImportTimedOut, match=r"import timed out after 1.5 s"):
+            sandbox.call("ex01_convolution", "correlate2d", 1, 2)
+        started = time.monotonic()
+        with pytest.raises(ImportTimedOut, match=r"import timed out after 1.5 s"):
+            sandbox.call("ex01_convolution", "convolve2d", 1, 2)
+        assert time.monotonic() - started < 0.1
+        assert sandbox.call("ex02_padding", "zero_pad", 1, 1) == "padded"
+
+
+@needs_uid
+@pytest.mark.parametrize("bomb", [
+    pytest.param("""
+        def bomb():
+            forks = 0
+            for _ in range(300):
+                try:
+                    if os.fork() == 0:
+                        time.sleep(600)
+                        os._exit(0)
+                except OSError:
+                    break
+                forks += 1
+            return forks, os.getuid()
+        """, id="forks"),
+    pytest.param("""
+        def bomb():
+            threads = 0
+            for _ in range(300):
+                try:
+                    threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+                except RuntimeError:
+                    break
+                threads += 1
+            return threads, os.getuid()
+        """, id="threads"),
+])
+def test_row08_a_fork_or_thread_bomb_is_bounded_and_leaves_nothing_behind(tmp_path, bomb):
+    folder = submission(tmp_path, ex01_convolution="import os, threading, time\n" + textwrap.dedent(bomb))
+    with Sandbox(folder, Limits(nproc=32)) as sandbox:
+        started, (count, uid) = time.monotonic(), sandbox.call("ex01_convolution", "bomb")
+        assert count < 32 and time.monotonic() - started < 5
+        assert uid != 0 and uid_processes(uid)
+    assert uid_processes(uid) == []
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param("return np.ones(10**10)", id="numpy-array"),
+    pytest.param("blocks = []\n    while True:\n        blocks.append(bytearray(10**7))", id="growing-list"),
+])
+def test_row09_a_memory_bomb_is_reported_as_a_memory_limit(tmp_path, body):
+    folder = submission(tmp_path, ex01_convolution=f"import numpy as np\n\ndef bomb():\n    {body}\n\n"
+                        "def fine():\n    return 1\n")
+    with Sandbox(folder, Limits(memory_mb=600, call_timeout_s=5)) as sandbox:
+        with pytest.raises(MemoryExceeded, match=r"^memory limit exceeded \(600 MB\)") as raised:
+            sandbox.call("ex01_convolution", "bomb")
+        assert raised.value.reason == "memory limit"
+        assert sandbox.call("ex01_convolution", "fine") == 1
+
+
+def test_row10_a_flood_of_output_is_capped_and_the_answer_still_counts(tmp_path):
+    folder = submission(tmp_path, ex05_parameters="""
+        import sys
+        def dense_params(n, units, use_bias=True):
+            for _ in range(100):
+                sys.stdout.write("10 passed " * 100_000)
+                sys.stderr.write("E" * 1_000_000)
+            print("THE END")
+            return n * units + units
+        """)
+    with Sandbox(folder, Limits(output_bytes=4096, call_timeout_s=20)) as sandbox:
+        assert sandbox.call("ex05_parameters", "dense_params", 784, 10) == 7850
+        time.sleep(0.2)
+        text = sandbox.output
+    assert len(text) < 4200 and text.startswith("10 passed") and text.rstrip().endswith("THE END")
+    assert " bytes truncated ...]" in text
+
+
+def test_row11_big_files_hit_the_file_size_limit_and_nothing_lands_outside(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="""
+        import os
+        def write(name, megabytes):
+            path = os.path.join(os.environ["HOME"], name) if name != "ex01_convolution.py" else name
+            with open(path, "wb") as f:
+                for _ in range(megabytes):
+                    f.write(b"x" * (1 << 20))
+            return path, os.path.getsize(path)
+        """)
+    name = f"convkit-sandbox-test-{os.getpid()}"
+    with Sandbox(folder, Limits(file_size_mb=4, tmp_mb=8)) as sandbox:
+        with pytest.raises(StudentException, match="File too large"):
+            sandbox.call("ex01_convolution", "write", name, 100)
+        home_file, size = sandbox.call("ex01_convolution", "write", f"{name}-small", 1)
+        assert size == 1 << 20
+        if "uid" in sandbox.isolation:  # A worker in "process" mode runs as the grader's own user.
+            with pytest.raises(StudentException, match="(OSError|PermissionError)"):
+                sandbox.call("ex01_convolution", "write", "ex01_convolution.py", 1)
+        if "namespaces" in sandbox.isolation:
+            for part in range(3):  # The private /tmp holds 8 MB: the third 3 MB file cannot fit.
+                try:
+                    sandbox.call("ex01_convolution", "write", f"{name}-{part}", 3)
+                except StudentException as error:
+                    assert "No space left" in str(error)
+                    break
+            else:
+                pytest.fail("the private /tmp took 9 MB beyond its 8 MB size")
+    assert not Path(home_file).exists() and not list(Path("/tmp").glob(f"{name}*"))
+    assert sorted(p.name for p in folder.iterdir()) == ["ex01_convolution.py"]
+
+
+@pytest.mark.parametrize("statement", [
+    pytest.param("sys.exit(0)", id="sys.exit"),
+    pytest.param("raise SystemExit", id="SystemExit"),
+    pytest.param("os._exit(0)", id="row13-os._exit"),
+])
+def test_rows12_13_exiting_in_a_function_fails_and_a_fresh_worker_follows(tmp_path, statement):
+    folder = submission(tmp_path, ex01_convolution=f"import os, sys\n\ndef leave():\n    {statement}\n\n"
+                        "def fine():\n    return 'ok'\n")
+    with Sandbox(folder, FAST) as sandbox:
+        with pytest.raises(SubmissionExited, match=r"^submission exited \(sys.exit / os._exit\)$"):
+            sandbox.call("ex01_convolution", "leave")
+        assert sandbox.call("ex01_convolution", "fine") == "ok"
+
+
+def test_row13_exiting_at_import_is_remembered(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="import os\nos._exit(0)\n")
+    with Sandbox(folder, FAST) as sandbox:
+        for _ in range(2):
+            with pytest.raises(SubmissionExited, match="submission exited at import"):
+                sandbox.call("ex01_convolution", "correlate2d", 1, 2)
+
+
+def test_row14_atexit_tricks_have_no_effect_the_answer_is_judged_as_data(tmp_path, image_and_kernel):
+    image, kernel = image_and_kernel
+    folder = submission(tmp_path, ex01_convolution="""
+        import atexit, os
+        import numpy as np
+        atexit.register(os._exit, 0)
+        def correlate2d(image, kernel):
+            return np.zeros((4, 4))
+        """)
+    with Sandbox(folder, FAST) as sandbox:
+        out = sandbox.call("ex01_convolution", "correlate2d", image, kernel)
+    with pytest.raises(CheckFailure, match="elements differ"):
+        check_array(out, np.ones((4, 4)), "correlate2d")
+
+
+@pytest.mark.parametrize("statement, type_name", [
+    pytest.param("raise KeyboardInterrupt('stop')", "KeyboardInterrupt", id="KeyboardInterrupt"),
+    pytest.param("raise Custom('boom')", "ex01_convolution.Custom", id="custom-BaseException"),
+    pytest.param("import pytest\n    pytest.exit('done', returncode=0)", "Exit", id="pytest.exit"),
+])
+def test_row15_base_exceptions_fail_the_test_and_the_worker_goes_on(tmp_path, statement, type_name):
+    folder = submission(tmp_path, ex01_convolution=f"""
+class Custom(BaseException):
+    pass
+
+COUNT = [0]
+
+def count():
+    COUNT[0] += 1
+    return COUNT[0]
+
+def stop():
+    {statement}
+""")
+    with Sandbox(folder, FAST) as sandbox:
+        assert sandbox.call("ex01_convolution", "count") == 1
+        with pytest.raises(StudentException) as raised:
+            sandbox.call("ex01_convolution", "stop")
+        assert type(raised.value) is StudentException
+        assert type_name in str(raised.value)
+        assert sandbox.call("ex01_convolution", "count") == 2
+
+
+def test_row16_a_segfault_is_a_crash_and_a_fresh_worker_follows(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="import ctypes\n\ndef crash():\n    ctypes.string_at(0)\n\n"
+                        "def fine():\n    return 7\n")
+    with Sandbox(folder, FAST) as sandbox:
+        with pytest.raises(Crashed, match=r"^crashed \(SIGSEGV\)$"):
+            sandbox.call("ex01_convolution", "crash")
+        assert sandbox.call("ex01_convolution", "fine") == 7
+
+
+@pytest.mark.parametrize("body, type_name", [
+    pytest.param("class Liar:\n    def __eq__(self, other):\n        return True\n\ndef answer():\n"
+                 "    return Liar()\n", "ex01_convolution.Liar", id="row19-lying-eq"),
+    pytest.param("class Sneaky(np.ndarray):\n    def __array_ufunc__(self, *a, **k):\n        return True\n\n"
+                 "def answer():\n    return np.zeros((4, 4)).view(Sneaky)\n", "ex01_convolution.Sneaky",
+                 id="row20-ndarray-subclass"),
+    pytest.param("def answer():\n    return np.ma.masked_all((4, 4))\n", "numpy.ma.MaskedArray",
+                 id="row20-masked-array"),
+])
+def test_rows19_20_objects_that_are_not_plain_arrays_fail_with_their_type_name(tmp_path, body, type_name):
+    folder = submission(tmp_path, ex01_convolution="import numpy as np\n\n" + body)
+    with Sandbox(folder, FAST) as sandbox:
+        out = sandbox.call("ex01_convolution", "answer")
+    assert type(out) is ForeignValue and out.foreign_type_name == type_name
+    with pytest.raises(CheckFailure, match=f"expected numpy.ndarray, got {type_name}"):
+        check_array(out, np.zeros((4, 4)), "correlate2d")
+
+
+@pytest.mark.parametrize("expression, message", [
+    pytest.param("[[0.0] * 4] * 4", "got list", id="list"),
+    pytest.param("3.5", "got float", id="scalar"),
+    pytest.param("np.float64(3.5)", "got numpy.float64", id="numpy-scalar"),
+    pytest.param("np.empty((4, 4), dtype=object)", "dtype object", id="object-dtype"),
+    pytest.param("np.zeros((4, 4)) + 1j", "dtype complex128", id="complex"),
+    pytest.param("np.full((4, 4), np.nan)", "non-finite value nan", id="nan"),
+    pytest.param("np.zeros((0, 4))", r"shape \(0, 4\)", id="empty"),
+    pytest.param("np.zeros(4)", r"shape \(4,\), expected shape \(4, 4\)", id="broadcastable"),
+])
+def test_row21_odd_answers_come_back_as_data_for_the_checks_to_judge(tmp_path, expression, message):
+    folder = submission(tmp_path, ex01_convolution=f"import numpy as np\n\ndef answer():\n    return {expression}\n")
+    with Sandbox(folder, FAST) as sandbox:
+        out = sandbox.call("ex01_convolution", "answer")
+    assert type(out) is not ForeignValue
+    with pytest.raises(CheckFailure, match=message):
+        check_array(out, np.zeros((4, 4)), "correlate2d")
+
+
+def test_row22_in_place_changes_to_inputs_are_copied_back_for_the_checks(tmp_path, image_and_kernel):
+    image, kernel = image_and_kernel
+    folder = submission(tmp_path, ex01_convolution="""
+        def correlate2d(image, kernel):
+            image *= 2
+            kernel[0, 0] = 5
+            return image
+        """)
+    before_image, before_kernel, untouched = image.copy(), kernel.copy(), np.arange(3.0)
+    with Sandbox(folder, FAST) as sandbox:
+        sandbox.call("ex01_convolution", "correlate2d", image, kernel=kernel)
+        assert sandbox.call("ex01_convolution", "correlate2d", untouched, kernel=np.ones((1, 1))).shape == (3,)
+    np.testing.assert_array_equal(image, before_image * 2)
+    assert kernel[0, 0] == 5
+    with pytest.raises(CheckFailure, match="modified in place"):
+        check_unchanged(before_kernel, kernel, "correlate2d")
+
+
+@needs_namespaces
+def test_row23_hunting_for_hidden_tests_finds_nothing(tmp_path):
+    repo = Path(__file__).resolve().parents[1]
+    secrets = [str(repo), str(repo / "solutions"), str(repo / "autograder" / "hidden"), str(tmp_path), "/work"]
+    folder = submission(tmp_path, ex01_convolution=f"""
+        import glob, importlib, os
+        def hunt():
+            cmdlines = []
+            for pid in os.listdir("/proc"):
+                if pid.isdigit():
+                    try:
+                        cmdlines.append(open(f"/proc/{{pid}}/cmdline", "rb").read().decode(errors="replace"))
+                    except OSError:
+                        pass
+            kit = []
+            for name in ("solutions", "autograder", "exercises", "tests", "autograder.hidden"):
+                try:
+                    kit.append(importlib.import_module(name).__name__)
+                except ImportError:
+                    pass
+            return {{"found": [path for path in {secrets!r} if os.path.exists(path)], "top": sorted(os.listdir("/")),
+                    "submission": glob.glob("/submission/*"), "cmdlines": cmdlines, "kit": kit,
+                    "env": sorted(os.environ), "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}}
+        """)
+    with Sandbox(folder, FAST) as sandbox:
+        seen = sandbox.call("ex01_convolution", "hunt")
+    assert seen["found"] == [] and seen["kit"] == []
+    assert seen["submission"] == ["/submission/ex01_convolution.py"]
+    assert set(seen["top"]) <= {"usr", "bin", "lib", "lib64", "sbin", "lib32", "libx32", "etc", "root", "proc",
+                                "dev", "tmp", "submission"}
+    grader = Path("/proc/self/cmdline").read_bytes().decode(errors="replace")
+    assert grader not in seen["cmdlines"] and len(seen["pids"]) <= 2  # bwrap's init and the worker.
+    assert set(seen["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "PWD", "PYTHONHASHSEED", "MPLBACKEND",
+                                "PYTHONDONTWRITEBYTECODE", "CUDA_VISIBLE_DEVICES", "TF_NUM_INTEROP_THREADS",
+                                "TF_NUM_INTRAOP_THREADS", "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS",
+                                "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}
+
+
+def test_row24_importing_the_solutions_is_an_import_error(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="from solutions.ex01_convolution import correlate2d\n")
+    with Sandbox(folder, FAST) as sandbox, pytest.raises(ImportFailed) as raised:
+        sandbox.call("ex01_convolution", "correlate2d", 1, 2)
+    assert str(raised.value) == ("import error: ModuleNotFoundError: No module named 'solutions.ex01_convolution' "
+                                 "(line 1)") or "No module named 'solutions'" in str(raised.value)
+
+
+@needs_namespaces
+def test_row25_network_access_fails_fast(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="""
+        import socket
+        def fetch():
+            return socket.create_connection(("93.184.215.14", 80), timeout=30).recv(10)
+        """)
+    with Sandbox(folder, Limits(call_timeout_s=10)) as sandbox:
+        started = time.monotonic()
+        with pytest.raises(StudentException, match="OSError.*(unreachable|Network)"):
+            sandbox.call("ex01_convolution", "fetch")
+        assert time.monotonic() - started < 2
+
+
+@needs_uid
+def test_row26_writes_outside_tmp_fail_and_a_daemon_left_behind_is_killed(tmp_path):
+    (tmp_path / "grades.csv").write_text("student,total\n")
+    (tmp_path / "grades.csv").chmod(0o666 if "namespaces" in LAYERS else 0o644)
+    folder = submission(tmp_path, ex01_convolution=f"""
+        import os, time
+        def forge():
+            failures = 0
+            for path in ("{tmp_path}/grades.csv", "/submission/results.json", "results.json"):
+                try:
+                    open(path, "w").write("student,total\\nme,100\\n")
+                except OSError:
+                    failures += 1
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    while True:
+                        time.sleep(0.05)
+                os._exit(0)
+            return failures, os.getuid()
+        """)
+    with Sandbox(folder, FAST) as sandbox:
+        failures, uid = sandbox.call("ex01_convolution", "forge")
+        assert failures == 3 and uid_processes(uid)
+    assert uid_processes(uid) == []
+    assert (tmp_path / "grades.csv").read_text() == "student,total\n"
+
+
+@needs_uid
+@pytest.mark.parametrize("statement", ["os.kill(os.getppid(), 9)", "os.kill(-1, 9)"])
+def test_row28_signalling_the_grader_has_no_effect(tmp_path, statement):
+    folder = submission(tmp_path, ex01_convolution=f"import os\n\ndef attack():\n    {statement}\n    return 1\n\n"
+                        "def fine():\n    return 2\n")
+    with Sandbox(folder, FAST) as sandbox:
+        try:
+            sandbox.call("ex01_convolution", "attack")
+        except (SubmissionError, StudentException):
+            pass
+        assert sandbox.call("ex01_convolution", "fine") == 2
+
+
+@pytest.mark.parametrize("source", [
+    pytest.param("from scipy.signal import correlate2d\n", id="at-import"),
+    pytest.param("import importlib\n\ndef correlate2d(image, kernel):\n"
+                 "    return importlib.import_module('scipy.signal').correlate2d(image, kernel, 'valid')\n",
+                 id="inside-a-function"),
+])
+def test_row30_forbidden_imports_are_refused_in_the_numpy_exercises(tmp_path, source):
+    folder = submission(tmp_path, ex01_convolution=source)
+    with Sandbox(folder, FAST) as sandbox, pytest.raises(Forbidden) as raised:
+        sandbox.call("ex01_convolution", "correlate2d", np.ones((3, 3)), np.ones((2, 2)))
+    assert str(raised.value) == "forbidden API: scipy.signal is not allowed in ex01_convolution"
+    assert raised.value.reason == "forbidden API"
+
+
+def test_a_student_value_error_is_a_value_error_for_the_checks(tmp_path):
+    folder = submission(tmp_path, ex02_padding="""
+        def zero_pad(image, pad):
+            raise ValueError("pad must be non-negative, got -1")
+        def output_size(n, k):
+            return n - k
+        """)
+    with Sandbox(folder, FAST) as sandbox:
+        student = sandbox.module("ex02_padding")
+        check_raises_value_error(lambda: student.zero_pad(np.ones((2, 2)), -1), "zero_pad", rule="pad < 0")
+        with pytest.raises(StudentValueError, match="ValueError: pad must be non-negative"):
+            student.zero_pad(np.ones((2, 2)), -1)
+        with pytest.raises(CheckFailure, match="returned -1"):
+            check_raises_value_error(lambda: student.output_size(2, 3), "output_size", rule="k > n")
+
+
+def test_an_answer_over_the_size_cap_is_refused_without_reading_it(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="import numpy as np\n\ndef huge():\n"
+                        "    return np.zeros(2_000_000)\n\ndef small():\n    return np.zeros(3)\n")
+    with Sandbox(folder, Limits(answer_mb=1)) as sandbox:
+        with pytest.raises(AnswerTooLarge, match="over 1 MB"):
+            sandbox.call("ex01_convolution", "huge")
+        assert sandbox.call("ex01_convolution", "small").tolist() == [0, 0, 0]
+
+
+@needs_uid
+def test_concurrent_workers_run_as_distinct_uids(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="import os\n\ndef uid():\n    return os.getuid()\n")
+    with Sandbox(folder, FAST) as first, Sandbox(folder, FAST) as second:
+        uids = {first.call("ex01_convolution", "uid"), second.call("ex01_convolution", "uid")}
+    assert len(uids) == 2 and all(isolation.UID_BASE <= uid < isolation.UID_BASE + isolation.UID_COUNT
+                                  for uid in uids)
+
+
+LENET_LIKE = """
+    import keras
+
+    def build_lenet5(input_shape=(4, 4, 1), num_classes=3):
+        return keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(),
+                                 keras.layers.Dense(num_classes, activation="softmax")])
+
+    def train_lenet5(model, x_train, y_train):
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model.fit(x_train, y_train, epochs=1, batch_size=8, verbose=0)
+    """
+
+
+@pytest.mark.slow
+def test_keras_model_json_and_predictions_come_back_as_data(tmp_path):
+    folder = submission(tmp_path, ex06_lenet5=LENET_LIKE)
+    rng = np.random.default_rng(0)
+    x = rng.random((16, 4, 4, 1), dtype=np.float32)
+    with Sandbox(folder, FAST, keras_limits=Limits.for_keras(call_timeout_s=60)) as sandbox:
+        config = json.loads(sandbox.keras_model_json(num_classes=5))
+        probabilities = sandbox.keras_predict(x, weights=None, train=(x, rng.integers(0, 3, 16)))
+    assert config["class_name"] == "Sequential"
+    assert config["config"]["layers"][-1]["config"]["units"] == 5
+    assert type(probabilities) is np.ndarray and probabilities.shape == (16, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_keras_predictions_with_submitted_weights_match_the_same_model_run_here(tmp_path):
+    keras = pytest.importorskip("keras")
+    folder = submission(tmp_path, ex06_lenet5=LENET_LIKE)
+    namespace: dict = {}
+    exec(textwrap.dedent(LENET_LIKE), namespace)  # The test's own copy of the module, as an oracle.
+    model = namespace["build_lenet5"]()
+    rng = np.random.default_rng(1)
+    model.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in model.get_weights()])
+    model.save_weights(folder / "lenet5.weights.h5")
+    (folder / "lenet5.weights.h5").chmod(0o644)
+    x = rng.random((8, 4, 4, 1), dtype=np.float32)
+    with Sandbox(folder, FAST) as sandbox:
+        probabilities = sandbox.keras_predict(x)
+        with pytest.raises(NotSubmitted, match="other.weights.h5"):
+            sandbox.keras_predict(x, weights="other.weights.h5")
+    np.testing.assert_allclose(probabilities, keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6)
