@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from autograder import __version__
@@ -74,11 +73,9 @@ def _gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
-def _not_available(name: str):
-    def run(args: argparse.Namespace) -> int:
-        print(f"convkit {name}: not available yet", file=sys.stderr)
-        return 2
-    return run
+def _otter(args: argparse.Namespace) -> int:
+    from autograder import otter
+    return otter.main(args.out_dir, exercises=args.exercise, seed=args.seed, lenet=args.lenet)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,10 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope.add_argument("--timeout", type=float, default=10.0, help="seconds per function call")
     gradescope.set_defaults(run=_gradescope)
 
-    for name, text in (("otter", "write Otter-Grader autograder zips"),):
-        command = commands.add_parser(name, help=f"{text} (not available yet)")
-        command.add_argument("out_dir", nargs="?")
-        command.set_defaults(run=_not_available(name))
+    otter = commands.add_parser("otter", help="write one Otter-Grader autograder zip per exercise")
+    otter.add_argument("out_dir", help="folder for the zips (ex01_convolution.zip ...)")
+    otter.add_argument("--exercise", action="append", help="only this exercise (repeatable; default: all six)")
+    otter.add_argument("--seed", type=int, default=20261122, help="class-wide seed of the hidden inputs")
+    otter.add_argument("--lenet", choices=("weights", "train", "skip"), default="weights",
+                       help="LeNet accuracy from a submitted lenet5.weights.h5, by training, or not run")
+    otter.set_defaults(run=_otter)
     return parser
 
 

@@ -1,9 +1,10 @@
 """`convkit release OUT_DIR`: the student bundle, with no solution, hidden test or reference module inside.
 
 The bundle holds the stubs and public tests of `exercises/`, the check library, the data loader, the
-plotting helpers, `datasets/` (checksums and README, never data), a student README, its own pyproject and a
-GitHub Actions workflow that runs the public tests. Files are chosen from an allowlist, so whatever is added
-to the kit later stays out of the bundle until it is listed here.
+plotting helpers, `datasets/` (checksums and README, never data), a student README, its own pyproject, a
+GitHub Actions workflow that runs the public tests, and the public Otter tests (`otter_tests/<exercise>/`,
+with their runtime `convkit_otter/`, written by `autograder.otter.write_public_tests`). Files are chosen
+from an allowlist, so whatever is added to the kit later stays out of the bundle until it is listed here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from autograder import otter
 from autograder.stubs import EXERCISE_NAMES, ROOT, stale_stubs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"
@@ -49,7 +51,7 @@ def write_release(out_dir: Path, root: Path = ROOT) -> list[str]:
     for target, source in files.items():
         (out_dir / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, out_dir / target)
-    return sorted(files)
+    return sorted([*files, *otter.write_public_tests(out_dir)])
 
 
 def main(out_dir: str) -> int:

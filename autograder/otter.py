@@ -1,0 +1,314 @@
+"""Otter-Grader: `convkit otter OUT_DIR` writes one autograder zip per exercise; the bundle's public Otter tests.
+
+An Otter test file here is a thin adapter generated from the kit's pytest files: one Otter test case per
+pytest test id, worth the points of that test's `points` marker (public cases are worth 0 in the zips, as
+convkit scores the hidden tests only). Each case asks `convkit_otter` (`autograder/otter_kernel.py`, shipped
+as a support package) for its test's verdict, so Otter's per-exercise score equals the hidden suite's, point
+for point: same test files, checks, seed and reference solutions. The zip's support files are the hidden
+test file, its conftest, the check library and the reference solutions; `otter_config.json` keeps hidden
+results hidden until the grades are published. Use a zip with `otter run -a OUT_DIR/ex01_convolution.zip
+SUBMISSION.py` (no Docker), `otter grade` (Docker) or on Gradescope.
+
+Otter runs student code and its tests in one kernel: a submission can patch Otter and score full marks,
+nothing times out, and one `.py` is graded per submission. Its scores are advisory beside `convkit grade`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from autograder.stubs import EXERCISE_NAMES, ROOT
+
+KERNEL_SOURCE = Path(__file__).resolve().parent / "otter_kernel.py"
+HIDDEN_DIR = ROOT / "autograder" / "hidden"
+RUNTIME_PACKAGE = "convkit_otter"
+PUBLIC_TESTS_DIR = "otter_tests"
+DEFAULT_SEED = 20261122
+#: `otter_config.json`: hidden results are shown only once the grades are published ("after_published").
+OTTER_CONFIG = {"lang": "python", "show_hidden": True, "force_public_test_summary": True, "show_stdout": False}
+KERAS_EXERCISE = "ex06_lenet5"
+MNIST_FILES = {"test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+               "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")}
+
+
+class OtterRunError(RuntimeError):
+    """`otter run` gave no score for the exercise: it timed out, crashed or wrote no results.json."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One pytest test as an Otter test case: its id (`test_name[param-id]`), points and visibility."""
+
+    test_id: str
+    points: float
+    hidden: bool
+
+
+def _collect_in_process(test_files: list[str]) -> dict[str, list[list]]:
+    """Test file (relative to the kit's root) -> [[test id, points], ...] in pytest's order."""
+    import pytest
+
+    class Collector:
+        items: list = []
+
+        def pytest_collection_finish(self, session):
+            self.items = list(session.items)
+
+    collector = Collector()
+    pytest.main([*test_files, "--collect-only", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
+                 "-c", str(HIDDEN_DIR / "pytest.ini"), "--rootdir", str(ROOT)], plugins=[collector])
+    found: dict[str, list[list]] = {}
+    for item in collector.items:
+        path, _, test_id = item.nodeid.partition("::")
+        marker = item.get_closest_marker("points")
+        found.setdefault(path, []).append([test_id, float(marker.args[0]) if marker else 0.0])
+    return found
+
+
+def collect(exercises: list[str], *, hidden: bool = True) -> dict[str, list[Case]]:
+    """Exercise -> its Otter cases: the public tests (if any), then the hidden ones when `hidden`.
+
+    Collection runs in a child process (`python -m autograder.otter FILES`), so no test module is imported
+    into the caller's process.
+    """
+    files = {exercise: [f"exercises/test_{exercise}.py"] * (ROOT / "exercises" / f"test_{exercise}.py").is_file()
+             + [f"autograder/hidden/test_{exercise}.py"] * hidden for exercise in exercises}
+    command = [sys.executable, "-m", "autograder.otter", "collect", *[f for names in files.values() for f in names]]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"collecting the tests failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return {exercise: [Case(test_id, points if "hidden" in name else 0.0, "hidden" in name)
+                       for name in names for test_id, points in found.get(name, [])]
+            for exercise, names in files.items()}
+
+
+def test_file_source(exercise: str, cases: list[Case], *, seed: int = DEFAULT_SEED, lenet: str = "weights") -> str:
+    """The text of the exception-based Otter test file of `exercise` (`OK_FORMAT = False`).
+
+    With hidden cases (a zip's file), public cases are worth 0 and the total is the hidden suite's. Without
+    (the student bundle's file), the public cases share one point: `otter check` divides by the total.
+    """
+    hidden = [c for c in cases if c.hidden]
+    possible = sum(c.points for c in hidden)
+    if hidden:
+        head = [f'"""Otter test of {exercise}: {len(cases) - len(hidden)} public cases (0 points) and '
+                f"{len(hidden)} hidden cases ({possible:g} points)."]
+        settings = [f"POSSIBLE = {possible!r}", f"SEED = {seed!r}", f"LENET = {lenet!r}"]
+    else:
+        head = [f'"""Public Otter test of {exercise}: from the folder above `exercises/`, run',
+                f"otter check exercises/{exercise}.py -t {PUBLIC_TESTS_DIR}/{exercise}"]
+        settings = []
+    lines = [*head, "", "Generated by `convkit otter` from the kit's pytest files; do not edit. Each case passes when "
+             "the pytest", "test it names passes on the submitted functions (`env`, the submission's globals) and "
+             "fails with", 'that test\'s message otherwise."""', "", "import convkit_otter",
+             "from otter.test_files import test_case", "", "OK_FORMAT = False", f"name = {exercise!r}", *settings]
+    for number, case in enumerate(cases, start=1):
+        kind = "hidden" if case.hidden else "public"
+        call = (f"convkit_otter.hidden_case(env, name, {case.test_id!r}, seed=SEED, lenet=LENET)" if case.hidden
+                else f"convkit_otter.public_case(env, name, {case.test_id!r})")
+        lines += ["", "", f"@test_case(name={f'{kind}: {case.test_id}'!r}, points={case.points if hidden else None!r},"
+                  f" hidden={case.hidden})", f"def {kind}_{number:02d}(env):", f"    {call}"]
+    return "\n".join(lines) + "\n"
+
+
+def public_test_files(exercises: list[str] = EXERCISE_NAMES) -> dict[str, str]:
+    """Bundle path -> text of the student bundle's Otter files: the runtime and one test folder per exercise.
+
+    `otter check exercises/ex01_convolution.py -t otter_tests/ex01_convolution`, run from the bundle's root.
+    """
+    files = {f"{RUNTIME_PACKAGE}/__init__.py": KERNEL_SOURCE.read_text(encoding="utf-8")}
+    for exercise, cases in collect(list(exercises), hidden=False).items():
+        if cases:
+            files[f"{PUBLIC_TESTS_DIR}/{exercise}/{exercise}.py"] = test_file_source(exercise, cases)
+    return files
+
+
+def write_public_tests(out_dir: Path, exercises: list[str] = EXERCISE_NAMES) -> list[str]:
+    """Write `public_test_files()` under `out_dir`; returns the written paths relative to it."""
+    files = public_test_files(exercises)
+    for target, text in files.items():
+        (Path(out_dir) / target).parent.mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / target).write_text(text, encoding="utf-8")
+    return sorted(files)
+
+
+def _support_files(exercise: str, lenet: str) -> dict[str, Path]:
+    """Zip path (under Otter's `files/`) -> source: the runtime, `exercises/` and, in `convkit_otter/grader/`,
+    what the hidden suite of `exercise` imports (never as a top-level `autograder`: Otter's folder has that name)."""
+    hidden_test = HIDDEN_DIR / f"test_{exercise}.py"
+    grader = f"{RUNTIME_PACKAGE}/grader"
+    files = {f"{RUNTIME_PACKAGE}/__init__.py": KERNEL_SOURCE,
+             f"{grader}/autograder/__init__.py": ROOT / "autograder" / "__init__.py"}
+    for name in ("__init__.py", "conftest.py", "pytest.ini", hidden_test.name):
+        files[f"{grader}/autograder/hidden/{name}"] = HIDDEN_DIR / name
+    references = {exercise, *re.findall(r"\bsolutions\.(ex\d\d_\w+)", hidden_test.read_text(encoding="utf-8"))}
+    for name in ("__init__", *sorted(references)):
+        files[f"{grader}/solutions/{name}.py"] = ROOT / "solutions" / f"{name}.py"
+    for name in ("__init__.py", "checks.py", f"test_{exercise}.py"):
+        files[f"exercises/{name}"] = ROOT / "exercises" / name
+    if exercise == KERAS_EXERCISE:
+        files.update({f"{grader}/autograder/{n}": ROOT / "autograder" / n for n in ("architecture.py", "inprocess.py")})
+        files["exercises/data.py"] = ROOT / "exercises" / "data.py"
+        files.update(_mnist_files(("test", "train") if lenet == "train" else ("test",)))
+    return {target: source for target, source in files.items() if source.is_file()}
+
+
+def _mnist_files(splits: tuple[str, ...]) -> dict[str, Path]:
+    """The MNIST files the accuracy tests read, from the first data folder holding them (none when absent)."""
+    from exercises import data
+
+    for _, folder in data.search_dirs():
+        wanted = [f"mnist/{name}" for split in splits for name in MNIST_FILES[split]]
+        if folder is not None and all((folder / name).is_file() for name in wanted):
+            return {"datasets/SHA256SUMS": ROOT / "datasets" / "SHA256SUMS",
+                    **{f"datasets/{name}": folder / name for name in wanted}}
+    print(f"warning: MNIST not found; the {KERAS_EXERCISE} accuracy tests will score 0 ('not run')", file=sys.stderr)
+    return {}
+
+
+def requirements(exercise: str) -> str:
+    """requirements.txt: the versions installed here of what the tests import (Otter adds itself)."""
+    names = ["numpy", "pytest"] + (["tensorflow", "keras"] if exercise == KERAS_EXERCISE else [])
+    return "".join(f"{name}=={metadata.version(name)}\n" for name in names)
+
+
+def _stage(exercise: str, stage: Path, cases: list[Case], *, seed: int, lenet: str) -> None:
+    """Lay out what `otter generate` reads: tests/, otter_config.json, requirements.txt and support/ files."""
+    (stage / "tests").mkdir(parents=True)
+    (stage / "tests" / f"{exercise}.py").write_text(test_file_source(exercise, cases, seed=seed, lenet=lenet),
+                                                    encoding="utf-8")
+    (stage / "otter_config.json").write_text(json.dumps(OTTER_CONFIG, indent=2), encoding="utf-8")
+    (stage / "requirements.txt").write_text(requirements(exercise), encoding="utf-8")
+    for target, source in _support_files(exercise, lenet).items():
+        (stage / "support" / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, stage / "support" / target)
+
+
+def _generate_in_process(jobs: list[list[str]]) -> None:
+    """Run `otter generate` for each [stage folder, zip path]; its support files are the stage's support/."""
+    from otter.generate import main as generate
+
+    for stage, zip_path in jobs:
+        os.chdir(Path(stage) / "support")
+        generate(tests_dir=f"{stage}/tests", output_path=zip_path, config=f"{stage}/otter_config.json",
+                 requirements=f"{stage}/requirements.txt", no_environment=True, files=sorted(os.listdir(".")),
+                 python_version=f"{sys.version_info.major}.{sys.version_info.minor}")
+
+
+def build_all(out_dir: Path, exercises: list[str] = EXERCISE_NAMES, *, seed: int = DEFAULT_SEED,
+              lenet: str = "weights") -> list[Path]:
+    """Write `out_dir/<exercise>.zip` for each exercise with `otter generate` (in one child process)."""
+    unknown = sorted(set(exercises) - set(EXERCISE_NAMES))
+    if unknown:
+        raise ValueError(f"exercises must be among {', '.join(EXERCISE_NAMES)}; got {', '.join(unknown)}")
+    if lenet not in ("weights", "train", "skip"):
+        raise ValueError(f"lenet must be 'weights', 'train' or 'skip', got {lenet!r}")
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="convkit-otter-") as tmp:
+        jobs = []
+        for exercise, cases in collect(list(exercises)).items():
+            _stage(exercise, Path(tmp) / exercise, cases, seed=seed, lenet=lenet)
+            jobs.append([str(Path(tmp) / exercise), str(out_dir / f"{exercise}.zip")])
+        done = subprocess.run([sys.executable, "-m", "autograder.otter", "generate", json.dumps(jobs)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"otter generate failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return [Path(zip_path) for _, zip_path in jobs]
+
+
+def otter_run_command(module_path: Path, zip_path: Path, out_dir: Path) -> list[str]:
+    """The `otter run` command grading one module with one exercise's zip, writing `out_dir/results.json`."""
+    return [sys.executable, "-m", "otter", "run", "-a", str(Path(zip_path).resolve()), "-o",
+            str(Path(out_dir).resolve()), "--no-logo", str(Path(module_path).resolve())]
+
+
+def parse_results(results_json: Path, exercise: str, zip_path: Path | None = None) -> dict[str, float]:
+    """`{"earned": points, "possible": points}` of `exercise` from Otter's results.json (Gradescope format).
+
+    When Otter failed before scoring (the kernel died), earned is 0 and possible is read from the zip.
+    """
+    results = json.loads(Path(results_json).read_text(encoding="utf-8"))
+    for test in results.get("tests", []):
+        if test.get("name") == exercise and "max_score" in test:
+            return {"earned": float(test["score"]), "possible": float(test["max_score"])}
+    if zip_path is not None and any(t.get("name") == "Autograder Failed" for t in results.get("tests", [])):
+        return {"earned": 0.0, "possible": zip_possible(zip_path, exercise)}
+    raise OtterRunError(f"Otter's results.json has no score for {exercise}")
+
+
+def zip_possible(zip_path: Path, exercise: str) -> float:
+    """The points of `exercise` in an autograder zip, read from its test file's `POSSIBLE` line."""
+    with zipfile.ZipFile(zip_path) as archive:
+        text = archive.read(f"tests/{exercise}.py").decode("utf-8")
+    return float(re.search(r"^POSSIBLE = (.+)$", text, re.M).group(1))
+
+
+def otter_scores(module_path: Path, exercise: str, zip_path: Path, *, extra_files: tuple[Path, ...] = (),
+                 timeout_s: float = 600.0) -> dict[str, float]:
+    """Grade one module with `otter run` in a child process: `{"earned": ..., "possible": ...}` for `exercise`.
+
+    The module is submitted as `<exercise>.py`; `extra_files` (e.g. `lenet5.weights.h5`) go beside it in a
+    submission zip. Otter has no timeout of its own: after `timeout_s` the whole process group (Otter and
+    its kernel) is killed and `OtterRunError` raised, as when Otter writes no score.
+    """
+    with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
+        submission = Path(tmp) / (f"{exercise}.zip" if extra_files else f"{exercise}.py")
+        if extra_files:
+            with zipfile.ZipFile(submission, "w") as archive:
+                archive.write(module_path, f"{exercise}.py")
+                for path in extra_files:
+                    archive.write(path, Path(path).name)
+        else:
+            shutil.copyfile(module_path, submission)
+        out_dir = Path(tmp) / "out"
+        out_dir.mkdir()
+        process = subprocess.Popen(otter_run_command(submission, zip_path, out_dir), cwd=out_dir, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            output, _ = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise OtterRunError(f"otter run did not finish within {timeout_s:g} s") from None
+        finally:
+            try:  # Otter's kernel, or anything the submission started, must not outlive the run.
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.communicate()
+        if not (out_dir / "results.json").is_file():
+            raise OtterRunError(f"otter run exited {process.returncode} without results.json:\n{output[-2000:]}")
+        return parse_results(out_dir / "results.json", exercise, zip_path)
+
+
+def main(out_dir: str, *, exercises: list[str] | None = None, seed: int = DEFAULT_SEED, lenet: str = "weights") -> int:
+    """`convkit otter OUT_DIR`: write the zips and say how to use them."""
+    try:
+        zips = build_all(Path(out_dir), exercises or EXERCISE_NAMES, seed=seed, lenet=lenet)
+    except ValueError as error:
+        print(f"convkit otter: {error}", file=sys.stderr)
+        return 2
+    for path in zips:
+        print(f"wrote {path}")
+    print(f"grade one submission without Docker: otter run -a {zips[0]} ex01_convolution.py "
+          "(a class with Docker: otter grade -a ZIP --ext py -p SUBMISSIONS_DIR)")
+    return 0
+
+
+if __name__ == "__main__":
+    # The child processes of `collect` and `build_all`: test modules and Otter are imported only here.
+    if sys.argv[1] == "generate":
+        _generate_in_process(json.loads(sys.argv[2]))
+    else:
+        print(json.dumps(_collect_in_process(sys.argv[2:])))
