@@ -173,8 +173,9 @@ def _system_links() -> list[str]:
 
 def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | None, tmp_mb: int) -> list[str]:
     """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above."""
-    args = ["bwrap", *_system_links()]
-    made = {"/"}
+    args = ["bwrap", *_system_links(), "--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20),
+            "--perms", "1777", "--tmpfs", "/tmp"]
+    made = {"/", "/tmp"}
     for root in python_roots():
         parents = [str(p) for p in reversed(Path(root).parents)]
         for parent in parents:
@@ -182,11 +183,11 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
                 args += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
         args += ["--ro-bind", root, root]
-        for folder in [p for p in sys.path if p.startswith(root.rstrip("/") + "/") and os.path.isdir(p)]:
+        inside = [p for p in sys.path if (p == root or p.startswith(root.rstrip("/") + "/")) and os.path.isdir(p)]
+        for folder in inside:
             args += [x for name in KIT_NAMES if os.path.isdir(os.path.join(folder, name))
                      for x in ("--tmpfs", os.path.join(folder, name))]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20), "--perms", "1777",
-             "--tmpfs", "/tmp", "--ro-bind", str(submission_dir), SUBMISSION_MOUNT, "--chdir", SUBMISSION_MOUNT,
+    args += ["--ro-bind", str(submission_dir), SUBMISSION_MOUNT, "--chdir", SUBMISSION_MOUNT,
              "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--hostname", "sandbox",
              "--die-with-parent", "--new-session"]
     if uid is None:

@@ -12,9 +12,12 @@ API (the grader and the hidden suites rely on exactly this)::
 
 - `submission_dir` is the intake's allowlisted scratch copy (world-readable); the worker sees it read-only as
   its working directory and sys.path[0], plus a private writable, size-limited tmp dir as HOME.
-- One worker process (see `autograder.sandbox_worker`) per module, reused across calls; a fresh one after a
-  crash, timeout or exit. Layers (`autograder.isolation`) are detected once; `min_isolation` ("process",
-  "uid", "namespaces") raises `IsolationError` at construction when the machine cannot provide it.
+- One worker process per module (`autograder.sandbox_worker` inside, `autograder.sandbox_process` outside),
+  reused across calls; a fresh one after a crash, timeout or exit. Modules in `KERAS_MODULES` and the
+  keras_* methods use `keras_limits` (default `Limits.for_keras()`). `forbidden` maps a module to the
+  imports its worker refuses (default: `autograder.audit`'s list for ex01-ex05).
+- Layers (`autograder.isolation`) are detected once per process; `min_isolation` ("process", "uid",
+  "namespaces") raises `IsolationError` at construction when the machine cannot provide it.
 - Answers come back as ``.npy`` (loaded here with ``allow_pickle=False``) or JSON: a call returns only a plain
   ndarray loaded here, a numpy scalar, or int/float/str/bool/None/list/tuple/dict; any other value is a
   `ForeignValue` carrying the student's type name. Input arrays a call changed are copied back into the
@@ -226,9 +229,9 @@ class Sandbox:
 
     def _request(self, module: str, header: dict, args: tuple, kwargs: dict, *, keras: bool,
                  timeout: float | None = None):
-        worker = self._worker_for(module, keras)
         codec = wire.Codec([], strict=True)
         header |= {"args": codec.encode(list(args)), "kwargs": codec.encode(kwargs)}
+        worker = self._worker_for(module, keras)
         reply, blobs = self._exchange(worker, header, codec.blobs, timeout or worker.limits.call_timeout_s, "call")
         self._copy_back(codec.arrays, reply, blobs)
         if reply.get("status") != "ok":
@@ -255,7 +258,11 @@ class Sandbox:
         limits = self.keras_limits if keras else self.limits
         self._worker = worker = WorkerProcess(self.submission_dir, module, limits, mode=self.mode, keras=keras,
                                               use_uid="uid" in self.isolation, output=self._output)
-        worker.wait_ready(max(30.0, limits.import_timeout_s))
+        try:
+            worker.wait_ready(max(30.0, limits.import_timeout_s))
+        except SandboxError:
+            self._stop()
+            raise
         header = {"op": "import", "module": module, "forbidden": self.forbidden.get(module, [])}
         try:
             reply, _ = self._exchange(worker, header, [], limits.import_timeout_s, "import")

@@ -4,6 +4,9 @@
 sends request frames and reads reply frames through private pipes without ever blocking past a deadline
 (a pidfd tells when the process exits), and drains the student's stdout/stderr into an `Output` that keeps
 only head and tail. `kill` removes the worker and everything its uid left, then frees the uid and tmp dir.
+
+bubblewrap's --die-with-parent ties a worker's life to the thread that started it: start workers from a
+thread that outlives them (pytest's main thread does).
 """
 
 from __future__ import annotations

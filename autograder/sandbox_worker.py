@@ -14,6 +14,9 @@ elements never travel); anything else a student returns as ``{"t": "foreign", "n
 Requests: ``import`` (module, forbidden), ``call`` (function, args, kwargs), ``keras_json``,
 ``keras_predict``. Replies: ``{"status": "ok", "value": ...}`` or ``{"status": "error", "kind": ...}``, plus
 ``"mutated"``: ``[[argument array index, blob], ...]`` for input arrays whose content the call changed.
+
+The trusted side imports this module too, for the wire format (`Codec`, frames, `load_npy`); everything
+below the "worker process" marker runs only in the worker.
 """
 
 from __future__ import annotations
@@ -45,23 +48,33 @@ class ForbiddenImport(ImportError):
     """A student module imported an API its exercise forbids."""
 
 
+class MissingFunction(AttributeError):
+    """The student module has no callable of the requested name."""
+
+
+#: numpy's own scalar types (never a subclass a student defined).
+NUMPY_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.generic) and t is not np.object_)
+
+
 def type_name(value: object) -> str:
     """`module.Qualname` of a value's type (just the name for builtins), at most 120 characters."""
     try:
         kind = type(value)
         module, name = kind.__module__, kind.__qualname__
-        text = name if module == "builtins" else f"{module}.{name}"
-        return text[:120] if isinstance(text, str) else "object"
-    except Exception:  # noqa: BLE001 - a hostile metaclass must not break the reply.
+        if type(module) is not str or type(name) is not str:
+            return "object"
+        return (name if module == "builtins" else f"{module}.{name}")[:120]
+    except BaseException:  # noqa: BLE001 - a hostile metaclass must not break the reply.
         return "object"
 
 
 def safe_str(value: object, limit: int = MESSAGE_CHARS) -> str:
+    """`str(value)` cut to `limit` characters; student code in `__str__` may raise anything or loop."""
     try:
         text = str(value)
-    except Exception:  # noqa: BLE001
-        text = "<message not printable>"
-    text = text if isinstance(text, str) else "<message not printable>"
+    except BaseException:  # noqa: BLE001
+        text = None
+    text = text if type(text) is str else "<message not printable>"
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -120,9 +133,11 @@ class Codec:
             self.blobs.append(npy_bytes(value))
             self.arrays.append(value)
             return {"t": "nd", "i": len(self.blobs) - 1, "ro": not value.flags.writeable}
-        if isinstance(value, np.generic) and kind.__module__ == "numpy" and not isinstance(value, np.object_):
+        if kind in NUMPY_SCALARS and not value.dtype.hasobject:
             self.blobs.append(npy_bytes(np.asarray(value)))
             return {"t": "np", "i": len(self.blobs) - 1}
+        if kind in (list, tuple, dict) and len(value) > MAX_ITEMS:
+            return self._foreign(value, " (too large)")
         if kind in (list, tuple):
             return {"t": kind.__name__, "v": [self.encode(item, depth + 1) for item in value]}
         if kind is dict and all(type(key) in (str, int, float, bool) or key is None for key in value):
@@ -189,7 +204,7 @@ def split_frame(text: bytes, payload: bytes) -> tuple:
     return header, [payload[end - n:end] for n, end in zip(lengths, ends, strict=True)]
 
 
-# ---- Below: only the worker process runs this. -------------------------------------------------------------
+# ---- worker process: only the worker runs what follows. -------------------------------------------------------------
 
 
 def _read_exact(fd: int, size: int) -> bytes:
@@ -228,8 +243,8 @@ class PolicyFinder:
 
 def _student_line(error: BaseException, filename: str) -> int | None:
     """The line of the student's file where `error` arose (for a SyntaxError, the line that fails to parse)."""
-    if isinstance(error, SyntaxError) and getattr(error, "filename", None) == filename:
-        return error.lineno
+    if issubclass(type(error), SyntaxError) and error.filename == filename:
+        return error.lineno if type(error.lineno) is int else None
     line, tb = None, error.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == filename:
@@ -239,18 +254,19 @@ def _student_line(error: BaseException, filename: str) -> int | None:
 
 
 def error_reply(error: BaseException, filename: str) -> dict:
-    if isinstance(error, ForbiddenImport):
-        kind = "forbidden"
-    elif isinstance(error, SystemExit):
-        kind = "exit"
-    elif isinstance(error, MemoryError):
-        kind = "memory"
-    else:
-        kind = "exception" if isinstance(error, Exception) else "base_exception"
-    message = error.msg if isinstance(error, SyntaxError) else error
+    """The reply for an exception; only `type(error)` is trusted, student attributes are read defensively."""
+    kind_of = type(error)
+    kinds = [(MissingFunction, "missing"), (ForbiddenImport, "forbidden"), (SystemExit, "exit"),
+             (MemoryError, "memory"), (Exception, "exception"), (BaseException, "base_exception")]
+    kind = next(name for cls, name in kinds if issubclass(kind_of, cls))
+    try:
+        line = _student_line(error, filename)
+        message = error.msg if issubclass(kind_of, SyntaxError) else error
+    except BaseException:  # noqa: BLE001 - a property on the student's exception class may raise.
+        line, message = None, "<message not printable>"
     return {"status": "error", "kind": kind, "type": type_name(error), "message": safe_str(message),
-            "line": _student_line(error, filename), "value_error": isinstance(error, ValueError),
-            "not_implemented": isinstance(error, NotImplementedError)}
+            "line": line, "value_error": issubclass(kind_of, ValueError),
+            "not_implemented": issubclass(kind_of, NotImplementedError)}
 
 
 class Worker:
@@ -274,13 +290,10 @@ class Worker:
                 kwargs = codec.decode(header.get("kwargs", {"t": "dict", "v": []}))
                 inputs = [(array, array.copy()) for array in codec.arrays] if op == "call" else []
                 value = getattr(self, f"do_{op}")(header, *args, **kwargs)
-            reply = {"status": "ok", "value": Codec(out_blobs).encode(value)}
         except BaseException as error:  # noqa: BLE001 - every student exception becomes a reply.
-            if isinstance(error, AttributeError) and getattr(error, "convkit_missing", False):
-                reply = {"status": "error", "kind": "missing", "message": safe_str(error)}
-            else:
-                reply = error_reply(error, self.filename)
-            out_blobs = []
+            reply = error_reply(error, self.filename)
+        else:
+            reply = answer(value, out_blobs)
         reply["mutated"] = []
         for index, (array, before) in enumerate(inputs):
             if array.shape != before.shape or array.dtype != before.dtype or array.tobytes() != before.tobytes():
@@ -302,10 +315,8 @@ class Worker:
         except AttributeError:
             function = None
         if not callable(function):
-            error = AttributeError(f"{self.name} has no function {name}()"
-                                   + (" (the name is not a function)" if function is not None else ""))
-            error.convkit_missing = True
-            raise error
+            raise MissingFunction(f"{self.name} has no function {name}()"
+                                  + (" (the name is not a function)" if function is not None else ""))
         return function
 
     def do_call(self, header: dict, *args, **kwargs):
@@ -326,6 +337,18 @@ class Worker:
         if x_train is not None:
             self.function(header["trainer"])(model, x_train, y_train)
         return model.predict(x_eval, batch_size=1000, verbose=0)
+
+
+def answer(value: object, blobs: list) -> dict:
+    """The reply for a returned value; a value that cannot be encoded travels as a foreign type name."""
+    try:
+        return {"status": "ok", "value": Codec(blobs).encode(value)}
+    except MemoryError:
+        blobs.clear()
+        return {"status": "error", "kind": "memory", "type": "MemoryError", "message": ""}
+    except BaseException:  # noqa: BLE001 - e.g. np.save refusing an exotic dtype: not the student's exception.
+        blobs.clear()
+        return {"status": "ok", "value": {"t": "foreign", "name": type_name(value) + " (not sendable as data)"}}
 
 
 def _pin_tensorflow_threads() -> None:

@@ -379,6 +379,10 @@ def test_row16_a_segfault_is_a_crash_and_a_fresh_worker_follows(tmp_path):
                  id="row20-ndarray-subclass"),
     pytest.param("def answer():\n    return np.ma.masked_all((4, 4))\n", "numpy.ma.MaskedArray",
                  id="row20-masked-array"),
+    pytest.param("class Shifty:\n    __class__ = property(lambda self: exit(0))\n\ndef answer():\n"
+                 "    return Shifty()\n", "ex01_convolution.Shifty", id="hostile-__class__"),
+    pytest.param("def answer():\n    return np.array([(1, None)], dtype=[('a', 'i8'), ('b', 'O')])[0]\n",
+                 "numpy.void", id="unsendable-numpy-scalar"),
 ])
 def test_rows19_20_objects_that_are_not_plain_arrays_fail_with_their_type_name(tmp_path, body, type_name):
     folder = submission(tmp_path, ex01_convolution="import numpy as np\n\n" + body)
@@ -464,6 +468,25 @@ def test_row23_hunting_for_hidden_tests_finds_nothing(tmp_path):
                                 "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}
 
 
+@needs_namespaces
+def test_row23_a_kit_installed_beside_numpy_is_covered_inside_the_sandbox(tmp_path, monkeypatch):
+    site = tmp_path / "site-packages"
+    (site / "solutions").mkdir(parents=True)
+    (site / "solutions" / "__init__.py").write_text("ANSWERS = 42\n")
+    site.chmod(0o755)
+    real_roots = isolation.python_roots()
+    monkeypatch.setattr(isolation, "python_roots", lambda: [*real_roots, str(site)])
+    monkeypatch.setattr("sys.path", [*__import__("sys").path, str(site)])
+    folder = submission(tmp_path, ex01_convolution="""
+        import os, sys
+        def look():
+            return [p for p in sys.path if p.endswith("site-packages")], os.listdir(sys.path[-1] + "/solutions")
+        """)
+    with Sandbox(folder, FAST) as sandbox:
+        paths, listing = sandbox.call("ex01_convolution", "look")
+    assert str(site) in paths and listing == []
+
+
 def test_row24_importing_the_solutions_is_an_import_error(tmp_path):
     folder = submission(tmp_path, ex01_convolution="from solutions.ex01_convolution import correlate2d\n")
     with Sandbox(folder, FAST) as sandbox, pytest.raises(ImportFailed) as raised:
@@ -539,6 +562,22 @@ def test_row30_forbidden_imports_are_refused_in_the_numpy_exercises(tmp_path, so
         sandbox.call("ex01_convolution", "correlate2d", np.ones((3, 3)), np.ones((2, 2)))
     assert str(raised.value) == "forbidden API: scipy.signal is not allowed in ex01_convolution"
     assert raised.value.reason == "forbidden API"
+
+
+def test_an_exception_whose_message_cannot_be_printed_is_still_reported(tmp_path):
+    folder = submission(tmp_path, ex01_convolution="""
+        class Loud(ValueError):
+            def __str__(self):
+                raise SystemExit(0)
+        def correlate2d(image, kernel):
+            raise Loud()
+        def fine():
+            return 3
+        """)
+    with Sandbox(folder, FAST) as sandbox:
+        with pytest.raises(StudentValueError, match=r"^ex01_convolution.Loud: <message not printable>$"):
+            sandbox.call("ex01_convolution", "correlate2d", 1, 2)
+        assert sandbox.call("ex01_convolution", "fine") == 3
 
 
 def test_a_student_value_error_is_a_value_error_for_the_checks(tmp_path):
