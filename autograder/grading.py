@@ -50,10 +50,8 @@ class GradingSpec:
     warnings: list[str] = field(default_factory=list)
 
 
-class ForbiddenAPI(SubmissionError):
-    """The submission uses an API the exercise forbids (the static audit found it before running anything)."""
-
-    reason = "forbidden API"
+#: After this many timeouts of one function, later tests of it fail at once instead of waiting again.
+TIMEOUTS_PER_FUNCTION = 2
 
 
 class InvalidSubmissionError(SubmissionError):
@@ -72,6 +70,33 @@ class _Refusing:
         def refuse(*args, **kwargs):
             raise self._error
         return refuse
+
+
+class _TimeoutBudget:
+    """A module proxy that stops calling a function once it has timed out `TIMEOUTS_PER_FUNCTION` times.
+
+    Every later test of that function fails with the same "timed out" reason, so an endless loop costs a
+    student's batch two timeouts per function instead of one per test.
+    """
+
+    def __init__(self, proxy):
+        self._proxy = proxy
+        self._timeouts: dict[str, list[SubmissionError]] = {}
+
+    def __getattr__(self, name: str):
+        function = getattr(self._proxy, name)
+
+        def call(*args, **kwargs):
+            seen = self._timeouts.setdefault(name, [])
+            if len(seen) >= TIMEOUTS_PER_FUNCTION:
+                raise type(seen[-1])(f"{seen[-1]} (not run again: {name} timed out {len(seen)} times)")
+            try:
+                return function(*args, **kwargs)
+            except SubmissionError as error:
+                if getattr(error, "reason", "") == "timeout":
+                    seen.append(error)
+                raise
+        return call
 
 
 def _pretty_name(item: pytest.Item) -> str:
@@ -136,7 +161,10 @@ class Collector:
 
 
 def _provider(spec: GradingSpec, sandbox):
+    from autograder.sandbox import Forbidden
+
     submitted = set(spec.files)
+    proxies = {}
 
     def provide(module: str):
         if spec.invalid:
@@ -145,9 +173,11 @@ def _provider(spec: GradingSpec, sandbox):
         if module in audit.AUDITED_EXERCISES and f"{module}.py" in submitted:
             found = audit.forbidden_uses(path.read_text(encoding="utf-8", errors="replace"))
             if found:
-                return _Refusing(ForbiddenAPI(f"forbidden API: {', '.join(found)} is not allowed in {module}; "
-                                              "write the computation with plain numpy"))
-        return sandbox.module(module)
+                return _Refusing(Forbidden(f"forbidden API: {', '.join(found)} is not allowed in {module}; "
+                                           "write the computation with plain numpy"))
+        if module not in proxies:
+            proxies[module] = _TimeoutBudget(sandbox.module(module))
+        return proxies[module]
     return provide
 
 
