@@ -31,9 +31,10 @@ choice. The model is always fed images as float32 in [0, 1]; if you standardize 
 model with a parameter-free `keras.layers.Rescaling(scale=1 / MNIST_STD, offset=-MNIST_MEAN / MNIST_STD)`
 as its first layer, so whoever feeds the model needs to know nothing about it.
 
-Time budget: `train_lenet5` gets `TRAINING_BUDGET_SECONDS` of wall time on a 2-core CPU without a GPU
-(one epoch over the 60,000 images at batch size 128 takes 7-12 s there). The reference recipe reaches
-about 99.2 % in about 40 s.
+Time budget: `train_lenet5` gets `TRAINING_BUDGET_SECONDS` of wall time on a 2-core CPU without a GPU,
+where one epoch over the 60,000 images at batch size 128 takes 4-8 s. The plain recipe (Adam at a fixed
+learning rate of 1e-3, raw [0, 1] inputs) stalls at 98.8-98.9 % even after 12 epochs; the reference recipe
+(standardized inputs, 4 epochs, a warmed-up cosine learning-rate schedule) reaches about 99.2 % in 20-30 s.
 """
 
 from __future__ import annotations
@@ -99,9 +100,9 @@ def train_lenet5(
     x_train: np.ndarray,
     y_train: np.ndarray,
     *,
-    epochs: int = 6,
+    epochs: int = 4,
     batch_size: int = 128,
-    learning_rate: float = 3e-3,
+    learning_rate: float = 5e-3,
     seed: int = 0,
     verbose: str | int = "auto",
 ) -> keras.callbacks.History:
@@ -113,9 +114,10 @@ def train_lenet5(
     twice gives the same weights; seed the weight initialization before `build_lenet5` if you need that too.
     Keras' progress bar shows by default (`verbose="auto"`).
 
-    Recipe: Adam whose learning rate starts at `learning_rate` and decays to 0 along a cosine over all
-    `epochs * ceil(N / batch_size)` steps; sparse categorical cross-entropy; `epochs` passes in shuffled
-    batches of `batch_size`.
+    Recipe: sparse categorical cross-entropy, `epochs` passes over the data in shuffled batches of
+    `batch_size`, Adam with a learning rate that climbs linearly from `learning_rate / 10` to
+    `learning_rate` over the first 10 % of the `epochs * ceil(N / batch_size)` steps (warm-up), then decays
+    to 0 along a half cosine over the rest.
 
     Raises ValueError when `x_train` is not 4-D, `y_train` is not 1-D, their lengths differ or are 0.
     """
@@ -135,7 +137,9 @@ def train_lenet5(
     keras.utils.set_random_seed(seed)
     if not model.compiled:
         steps = epochs * -(-len(x_train) // batch_size)
-        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+        warmup = steps // 10
+        schedule = keras.optimizers.schedules.CosineDecay(
+            learning_rate / 10, decay_steps=steps - warmup, warmup_target=learning_rate, warmup_steps=warmup)
         model.compile(optimizer=keras.optimizers.Adam(schedule),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model.fit(x_train.astype(np.float32, copy=False), y_train, batch_size=batch_size,
