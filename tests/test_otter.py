@@ -9,6 +9,7 @@ The full mutant sweep, the sample class and the Keras exercise are marked slow.
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ("ex01_convolution", "ex02_padding", "ex03_feature_maps", "ex04_pooling", "ex05_parameters")
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
 #: Sample students whose code only computes (no endless loop, crash or tampering): Otter must agree on them.
+DATA_DIR = os.environ.get("CONVKIT_DATA_DIR", "/work/shared/datasets")
 HONEST_STUDENTS = ("ada_reference", "ben_loops", "cara_stubs", "dan_offbyone", "eve_noflip", "finn_pads_channels",
                    "gia_khw_stack", "hal_pool_stride", "ivy_bias_miscount")
 
@@ -53,7 +55,7 @@ def first_mutant_of_each_exercise() -> list:
 def zips(tmp_path_factory) -> dict[str, Path]:
     """`convkit otter OUT_DIR` run as the instructor would: exercise -> its zip."""
     out = tmp_path_factory.mktemp("otter") / "zips"
-    env = dict(os.environ, CONVKIT_DATA_DIR=os.environ.get("CONVKIT_DATA_DIR", "/work/shared/datasets"))
+    env = dict(os.environ, CONVKIT_DATA_DIR=DATA_DIR)
     done = subprocess.run([sys.executable, "-m", "autograder", "otter", str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -272,12 +274,49 @@ def test_otter_agrees_with_the_hidden_suite_on_the_keras_exercise(zips, tmp_path
         done = subprocess.run([sys.executable, "-m", "pytest", str(hidden / "test_ex06_lenet5.py"), "-q", "-p",
                                "no:cacheprovider", "-p", "no:randomly", "-c", str(hidden / "pytest.ini"), "--rootdir",
                                str(hidden), f"--convkit-inprocess={package}", f"--junitxml={report}"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+                              cwd=ROOT, env=dict(os.environ, CONVKIT_DATA_DIR=DATA_DIR), capture_output=True,
+                              text=True, timeout=600)
         assert done.returncode in (0, 1), done.stdout[-2000:]
         cases = list(ElementTree.parse(report).getroot().iter("testcase"))
         earned = sum(points[case.get("name")] for case in cases
                      if not any(child.tag in ("failure", "error", "skipped") for child in case))
         assert got == {"earned": earned, "possible": sum(points.values())}, package
+
+
+TRAIN_ONE_EPOCH = """
+import sys
+import numpy as np
+from exercises import data
+from solutions.ex06_lenet5 import build_lenet5
+images, labels = data.load_mnist("train")
+model = build_lenet5()
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+model.fit(data.add_channel(data.to_float(images)), labels.astype(np.int64), epochs=1, batch_size=128, verbose=0)
+model.save_weights(sys.argv[1])
+"""
+
+
+@pytest.mark.slow
+def test_otter_agrees_with_convkit_grade_on_a_submitted_lenet_with_weights(zips, tmp_path):
+    student = tmp_path / "class" / "pat_one_epoch"
+    student.mkdir(parents=True)
+    shutil.copyfile(ROOT / "solutions" / "ex06_lenet5.py", student / "ex06_lenet5.py")
+    env = dict(os.environ, CONVKIT_DATA_DIR=DATA_DIR)
+    trained = subprocess.run([sys.executable, "-c", TRAIN_ONE_EPOCH, str(student / "lenet5.weights.h5")], cwd=ROOT,
+                             env=env, capture_output=True, text=True, timeout=900)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    graded = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"), "--out",
+                             str(tmp_path / "grades")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert graded.returncode == 0, graded.stderr[-2000:]
+    row = next(csv.DictReader((tmp_path / "grades" / "grades.csv").open()))
+    result = json.loads((tmp_path / "grades" / "pat_one_epoch" / "results.json").read_text())
+    possible = sum(t["max_score"] for t in result["tests"] if t["name"].startswith("ex06_lenet5")
+                   and "not run" not in t.get("output", ""))
+    got = otter.otter_scores(student / "ex06_lenet5.py", "ex06_lenet5", zips["ex06_lenet5"],
+                             extra_files=(student / "lenet5.weights.h5",), timeout_s=900)
+    print(f"\nconvkit grade {row['ex06_lenet5']}/{possible:g}, otter {got}")
+    assert got["earned"] >= 5, "the trained reference model keeps every architecture point"
+    assert got == {"earned": float(row["ex06_lenet5"]), "possible": possible}
 
 
 @pytest.mark.slow
