@@ -105,13 +105,11 @@ def mutant_scores(tmp_path_factory) -> dict[str, dict[str, tuple[float, float]]]
     return scores
 
 
-@pytest.mark.slow
 def test_the_reference_solutions_get_every_point(tmp_path):
     scores = grade("solutions", ROOT, tmp_path)
     assert scores == {exercise: (POINTS_PER_EXERCISE, POINTS_PER_EXERCISE) for exercise in EXERCISES}
 
 
-@pytest.mark.slow
 def test_the_student_stubs_get_no_point(tmp_path):
     scores = grade("exercises", ROOT, tmp_path)
     assert scores == {exercise: (0, POINTS_PER_EXERCISE) for exercise in EXERCISES}
@@ -134,7 +132,6 @@ def test_a_snippet_missing_from_the_solution_fails_loudly():
         catalogue.mutant_source(stale)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("mutant", catalogue.MUTANTS, ids=[m.id for m in catalogue.MUTANTS])
 def test_a_mutant_loses_points_on_its_own_exercise_and_on_no_other(mutant_scores, mutant):
     scores = mutant_scores[mutant.id]
