@@ -31,14 +31,17 @@ def load_mutants() -> list:
 
 
 def build_class(class_dir: Path, mutants: list) -> None:
-    """Write the validation class: `solutions`, `stubs` and `mutant-<id>` students."""
+    """Write the validation class: `solutions`, `stubs` and `mutant-<id>` students.
+
+    A mutant student submits every reference module, with the one of its exercise mutated.
+    """
     for student, folder in (("solutions", "solutions"), ("stubs", "exercises")):
         (class_dir / student).mkdir(parents=True)
         for name in EXERCISE_NAMES:
             shutil.copy(ROOT / folder / f"{name}.py", class_dir / student / f"{name}.py")
     for mutant, source in mutants:
         student = class_dir / f"mutant-{mutant.id}"
-        student.mkdir()
+        shutil.copytree(class_dir / "solutions", student)
         (student / f"{mutant.exercise}.py").write_text(source, encoding="utf-8")
 
 
@@ -54,9 +57,11 @@ def problems(results: dict[str, StudentResult], mutants: list) -> list[str]:
             found.append(f"stubs: {name} got {earned:g} points, expected 0")
     for mutant, _ in mutants:
         points = results[f"mutant-{mutant.id}"].exercise_points()
-        earned, possible = points[mutant.exercise]
-        if earned >= reference[mutant.exercise][1]:
+        if points[mutant.exercise][0] >= reference[mutant.exercise][1]:
             found.append(f"mutant {mutant.id}: kept every point on {mutant.exercise} ({mutant.description})")
+        for name, (earned, _) in points.items():
+            if name != mutant.exercise and earned < reference[name][0]:
+                found.append(f"mutant {mutant.id}: lost points on {name}, which it does not change")
     return found
 
 

@@ -1,0 +1,73 @@
+"""`convkit gradescope`: the autograder zip, and its run_autograder end to end on a fake /autograder tree."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from autograder import gradescope
+from autograder.stubs import ROOT
+
+SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gradescope")
+    run = subprocess.run([sys.executable, "-m", "autograder", "gradescope", str(out), "--lenet", "skip",
+                          "--timeout", "3"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    return out / gradescope.ZIP_NAME
+
+
+def test_the_zip_has_gradescope_entry_points_and_the_kit_source(archive):
+    with zipfile.ZipFile(archive) as bundle:
+        names = set(bundle.namelist())
+        modes = {info.filename: info.external_attr >> 16 for info in bundle.infolist()}
+    assert {"setup.sh", "run_autograder", gradescope.CONFIG_NAME, "convkit/pyproject.toml",
+            "convkit/autograder/sandbox.py", "convkit/autograder/hidden/test_ex01_convolution.py"} <= names
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert not any(name.endswith((".gz", ".pyc")) for name in names)
+
+
+def fake_tree(tmp_path, archive, files: dict[str, Path]) -> Path:
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(root / "source")
+    for name, source in files.items():
+        shutil.copy(source, root / "submission" / name)
+    return root
+
+
+def run_autograder(root: Path) -> dict:
+    env = {**os.environ, "CONVKIT_AUTOGRADER_ROOT": str(root), "CONVKIT_PYTHON": sys.executable}
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    data = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(data, SCHEMA)
+    return data
+
+
+def test_run_autograder_grades_a_correct_submission_with_full_marks_on_it(tmp_path, archive):
+    data = run_autograder(fake_tree(tmp_path, archive, {"ex01_convolution.py": ROOT / "solutions" /
+                                                        "ex01_convolution.py"}))
+    ex01 = [t for t in data["tests"] if t["name"].startswith("ex01_convolution")]
+    assert ex01 and all(t["score"] == t["max_score"] for t in ex01)
+    assert data["score"] == sum(t["max_score"] for t in ex01)
+
+
+def test_run_autograder_ignores_a_forged_results_file_and_extra_files(tmp_path, archive):
+    root = fake_tree(tmp_path, archive, {"ex01_convolution.py": ROOT / "exercises" / "ex01_convolution.py"})
+    (root / "submission" / "results.json").write_text('{"score": 100, "tests": []}')
+    (root / "submission" / "conftest.py").write_text("raise SystemExit(0)\n")
+    data = run_autograder(root)
+    assert data["score"] == 0
+    assert "conftest.py" in data["output"]
