@@ -62,7 +62,7 @@ def main() -> int:
             "kernel": f"{k}x{k}",
             "convkit": median_ms(correlate2d, image, kernel, repeat=args.repeat),
             "scipy": median_ms(scipy.signal.correlate2d, image, kernel, "valid", repeat=args.repeat),
-            "tf.nn.conv2d": median_ms(lambda: tf.nn.conv2d(image_tf, kernel_tf, 1, "VALID").numpy(),
+            "tf.nn.conv2d": median_ms(lambda i, k: tf.nn.conv2d(i, k, 1, "VALID").numpy(), image_tf, kernel_tf,
                                       repeat=args.repeat),
             "loop": median_ms(lesson_loop, image, kernel, repeat=1),
         })

@@ -136,6 +136,26 @@ def add_channel(images: np.ndarray) -> np.ndarray:
     return images[..., np.newaxis]
 
 
+def shifted_subset(images: np.ndarray, labels: np.ndarray, count: int,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A random subset of `count` images, each shifted by -1, 0 or 1 pixel on each axis (zeros fill in).
+
+    This is how the grader measures a LeNet's accuracy: on test images it picks, moved a little, so that
+    predictions memorized for the published test set do not help. Returns `(x, y)`: x `(count, H, W, 1)`
+    float32 in [0, 1] and y `(count,)` int64 labels. `images` is `(N, H, W)` uint8; nothing is modified.
+    """
+    if images.ndim != 3 or len(images) != len(labels):
+        raise ValueError(f"images must be (N, H, W) with one label each, got {images.shape} and {labels.shape}")
+    if not 0 < count <= len(images):
+        raise ValueError(f"count must be between 1 and {len(images)}, got {count}")
+    chosen = rng.choice(len(images), size=count, replace=False)
+    height, width = images.shape[1:]
+    padded = np.pad(add_channel(to_float(images[chosen])), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    shifts = rng.integers(0, 3, size=(count, 2))
+    x = np.stack([padded[n, dy:dy + height, dx:dx + width] for n, (dy, dx) in enumerate(shifts)])
+    return x.astype(np.float32), labels[chosen].astype(np.int64)
+
+
 def search_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple[str, Path | None]]:
     """The folders the loader searches, in order, as (description, path or None when unset)."""
     env = os.environ.get("CONVKIT_DATA_DIR")

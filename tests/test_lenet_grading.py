@@ -1,0 +1,57 @@
+"""LeNet accuracy grading in weights mode: trained weights pass, untrained or missing weights do not.
+
+The model is built and run only in the sandbox; the trusted side picks the shifted MNIST test images.
+"""
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder.stubs import ROOT
+
+ADA = ROOT / "examples" / "sample_class" / "ada_reference"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    keras = pytest.importorskip("keras")
+    if not os.environ.get("CONVKIT_DATA_DIR"):
+        pytest.fail("set CONVKIT_DATA_DIR to the folder with mnist/ (../shared/datasets)")
+    class_dir = tmp_path_factory.mktemp("lenet") / "class"
+    shutil.copytree(ADA, class_dir / "trained")
+    shutil.copytree(ADA, class_dir / "untrained")
+    shutil.copytree(ADA, class_dir / "no_weights", ignore=shutil.ignore_patterns("*.h5"))
+    sys.path.insert(0, str(ADA))
+    try:
+        import ex06_lenet5
+        keras.utils.set_random_seed(1)
+        ex06_lenet5.build_lenet5().save_weights(class_dir / "untrained" / "lenet5.weights.h5")
+    finally:
+        sys.path.remove(str(ADA))
+        sys.modules.pop("ex06_lenet5", None)
+    out = class_dir.parent / "out"
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", str(out),
+                          "--lenet", "weights", "--jobs", "2"], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(out / "grades.csv", newline="") as handle:
+        return out, {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def test_trained_weights_earn_every_lenet_point(graded):
+    assert graded[1]["trained"]["ex06_lenet5"] == "10"
+
+
+def test_an_untrained_model_keeps_the_architecture_points_only(graded):
+    out, table = graded
+    assert table["untrained"]["ex06_lenet5"] == "5"
+    assert "expected at least 95 %" in (out / "untrained" / "feedback.md").read_text()
+
+
+def test_missing_weights_fail_the_accuracy_tests_with_not_submitted(graded):
+    out, table = graded
+    assert table["no_weights"]["ex06_lenet5"] == "5"
+    assert "not submitted: lenet5.weights.h5" in (out / "no_weights" / "feedback.md").read_text()
