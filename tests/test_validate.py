@@ -17,7 +17,7 @@ def test_validate_without_mutants_gives_the_solutions_every_point_and_the_stubs_
 
 def result(student, points):
     tests = [TestResult(name, "t", 10, earned, PASSED if earned == 10 else "failed") for name, earned in points.items()]
-    return StudentResult(student=student, tests=tests)
+    return StudentResult(student=student, tests=tests, files=[f"{name}.py" for name in points])
 
 
 def test_a_mutant_that_keeps_its_points_or_a_stub_that_scores_is_a_problem():
