@@ -19,7 +19,7 @@ import pytest
 
 from autograder.stubs import ROOT
 
-MODULES = ("ex01_convolution", "ex02_padding", "ex03_feature_maps", "ex04_pooling", "ex05_parameters")
+MODULES = ("ex01_convolution", "ex02_padding", "ex03_feature_maps", "ex04_pooling", "ex05_parameters", "ex06_lenet5")
 TEST_FILES = [f"exercises/test_{module}.py" for module in MODULES]
 
 
