@@ -30,6 +30,8 @@ import pytest
 Results = dict[str, BaseException | None]
 #: (kind, exercise) -> (results, why a test may be missing from them), filled once per kernel.
 _RESULTS: dict[tuple[str, str], tuple[Results, str]] = {}
+#: Longest message passed on from an exception the submission raised (as the sandbox's replies are capped).
+MESSAGE_CHARS = 500
 
 
 class MissingFunction(AttributeError):
@@ -42,6 +44,10 @@ class NotRun(AssertionError):
 
 class NoVerdict(RuntimeError):
     """The pytest file reported nothing for this test: it failed to load, or the Otter test file is stale."""
+
+
+class WeightsNotSubmitted(FileNotFoundError):
+    """The Keras accuracy tests read `lenet5.weights.h5`, which the submission does not hold."""
 
 
 class _Submitted(types.ModuleType):
@@ -66,7 +72,7 @@ class _Verdicts:
 
     def __init__(self, module: types.ModuleType | None = None):
         self.module = module
-        self.results: dict[str, BaseException | None] = {}
+        self.results: Results = {}
         self.load_errors: list[str] = []
 
     def pytest_configure(self, config):
@@ -116,7 +122,7 @@ class _EnvKeras:
 
     def keras_predict(self, x_eval, *, weights: str | None = "lenet5.weights.h5", train=None, **kwargs):
         if train is None and weights is not None and not (self.weights_dir / weights).is_file():
-            raise FileNotFoundError(f"no {weights} was submitted: save it with model.save_weights('{weights}') "
+            raise WeightsNotSubmitted(f"no {weights} was submitted: save it with model.save_weights('{weights}') "
                                     "and submit it beside the module")
         return self._keras().keras_predict(x_eval, weights=weights, train=train)
 
@@ -199,8 +205,17 @@ def _verdict(outcome: tuple[Results, str], test_id: str) -> None:
     results, reason = outcome
     if test_id not in results:
         raise NoVerdict(f"the grader could not run {test_id}: {reason}")
-    if results[test_id] is not None:
-        raise results[test_id].with_traceback(None)
+    error = results[test_id]
+    if error is None:
+        return
+    try:
+        text = str(error)
+    except Exception:  # noqa: BLE001 - an exception of the submission's own making may refuse to print.
+        text = "(a message that cannot be printed)"
+    if type(error).__module__ not in ("builtins", "exercises.checks", __name__) or len(text) > MESSAGE_CHARS:
+        # Otter would print the exception again: pass on a plain, bounded copy of what it said once.
+        raise RuntimeError(f"{type(error).__name__}: {text[:MESSAGE_CHARS]}")
+    raise error.with_traceback(None)
 
 
 def hidden_case(env: dict, exercise: str, test_id: str, *, seed: int, lenet: str = "weights") -> None:

@@ -128,6 +128,7 @@ def test_there_is_one_zip_per_exercise_with_its_test_file_and_support_files(zips
                 f"{grader}/autograder/hidden/conftest.py", f"{grader}/autograder/hidden/test_{exercise}.py",
                 f"{grader}/solutions/{exercise}.py"} <= names, exercise
         assert not any(n.startswith("files/autograder/") for n in names), "Otter's own folder is named autograder"
+        assert f"files/exercises/{exercise}.py" not in names, "the submission takes the exercise module's place"
         assert not [n for n in names if n.startswith("tests/") and n != f"tests/{exercise}.py"]
         assert not [n for n in names if re.fullmatch(r"files/[^/]+\.py", n)], "Otter grades the only top-level .py"
 
@@ -206,6 +207,22 @@ def test_parse_results_reads_the_exercise_score_and_a_crash_as_zero(zips, tmp_pa
         otter.parse_results(results, "ex04_pooling")
 
 
+def test_a_message_from_the_submission_reaches_otter_bounded_and_printable():
+    from autograder import otter_kernel
+
+    class Unprintable(Exception):
+        def __str__(self):
+            raise ValueError("no message")
+
+    for error, expected in [(ValueError("short"), "short"), (Unprintable(), "Unprintable: (a message that cannot"),
+                            (ValueError("x" * 5000), "ValueError: xxx")]:
+        with pytest.raises(Exception) as raised:
+            otter_kernel._verdict(({"test_a": error}, ""), "test_a")
+        assert str(raised.value).startswith(expected) and len(str(raised.value)) <= otter_kernel.MESSAGE_CHARS + 20
+    with pytest.raises(otter_kernel.NoVerdict, match="could not run test_b: the file failed"):
+        otter_kernel._verdict(({}, "the file failed"), "test_b")
+
+
 def test_an_unknown_exercise_is_refused():
     with pytest.raises(ValueError, match="exercises must be among"):
         otter.build_all(Path("unused"), ["ex07_transformers"])
@@ -226,7 +243,9 @@ def otter_check(bundle: Path, exercise: str) -> subprocess.CompletedProcess:
 
 def test_the_bundle_has_a_public_otter_test_per_exercise_with_public_tests_and_nothing_hidden(bundle):
     files = {p.relative_to(bundle).as_posix() for p in (bundle / otter.PUBLIC_TESTS_DIR).rglob("*.py")}
-    assert files == {f"{otter.PUBLIC_TESTS_DIR}/{e}/{e}.py" for e in EXERCISES}
+    with_public_tests = [e for e in otter.EXERCISE_NAMES if (ROOT / "exercises" / f"test_{e}.py").is_file()]
+    assert set(EXERCISES) <= set(with_public_tests)
+    assert files == {f"{otter.PUBLIC_TESTS_DIR}/{e}/{e}.py" for e in with_public_tests}
     text = "\n".join((bundle / f).read_text() for f in files)
     assert "hidden=True" not in text and "hidden_case" not in text
     assert (bundle / otter.RUNTIME_PACKAGE / "__init__.py").is_file()
