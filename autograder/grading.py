@@ -10,6 +10,7 @@ results.json and feedback.md by this process after every sandbox worker is gone.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -195,7 +196,10 @@ def grade(spec: GradingSpec) -> StudentResult:
     limits = Limits(call_timeout_s=spec.timeout_s)
     with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation) as sandbox:
         collector = Collector(_provider(spec, sandbox), out_dir.parent / "grader-errors.log", sandbox)
-        args = [str(HIDDEN_DIR), "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header",
+        # Installed pytest plugins (hypothesis, xdist, ...) have no say in grading and cost seconds to load;
+        # the hidden tests judge with the check library, so pytest's assertion rewriting is not needed either.
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        args = [str(HIDDEN_DIR), "-q", "-p", "no:cacheprovider", "--assert=plain", "--no-header",
                 "-c", str(HIDDEN_DIR / "pytest.ini"), "--rootdir", str(HIDDEN_DIR),
                 f"--convkit-seed={spec.seed}", f"--convkit-lenet={spec.lenet}", "-o", "console_output_style=classic"]
         code = pytest.main(args, plugins=[collector])
