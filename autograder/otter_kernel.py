@@ -105,6 +105,7 @@ class _EnvKeras:
     """The Keras side of the sandbox API (`keras_model_json`, `keras_predict`) over the submitted functions.
 
     The weights file, when the mode is "weights", is read from the working directory (the submission's).
+    With "train", `train_lenet5` runs here with no time limit: only `convkit grade` enforces the budget.
     """
 
     def __init__(self, module: types.ModuleType, weights_dir: Path):
@@ -122,8 +123,8 @@ class _EnvKeras:
 
     def keras_predict(self, x_eval, *, weights: str | None = "lenet5.weights.h5", train=None, **kwargs):
         if train is None and weights is not None and not (self.weights_dir / weights).is_file():
-            raise WeightsNotSubmitted(f"no {weights} was submitted: save it with model.save_weights('{weights}') "
-                                    "and submit it beside the module")
+            raise WeightsNotSubmitted(f"no {weights} was submitted: save it with model.save_weights("
+                                      f"'{weights}') and submit it beside the module")
         return self._keras().keras_predict(x_eval, weights=weights, train=train)
 
 
