@@ -16,12 +16,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder import intake
+from autograder import intake, otter_crosscheck
 from autograder.grading import GradingSpec
-from autograder.results import StudentResult, load_student_result, write_grades_csv
+from autograder.results import StudentResult, gradescope_results, load_student_result, write_atomic, write_grades_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
+OTTER_CSV = "otter-crosscheck.csv"
 
 
 @dataclass
@@ -35,6 +36,8 @@ class BatchOptions:
     resume: bool = False
     seed: int = 20261122
     min_isolation: str = "process"
+    #: Also grade each module with Otter in the sandbox and flag disagreements (advisory; see otter_crosscheck).
+    otter: bool = False
 
     def student_deadline(self) -> float:
         """Seconds a whole student may take before the grading process itself is stopped."""
@@ -46,8 +49,13 @@ def _grader_error(student: str, why: str) -> StudentResult:
     return StudentResult(student=student, status=f"grader error: {why}")
 
 
-def grade_student(student: intake.Student, options: BatchOptions, scratch_root: Path) -> StudentResult:
-    """Take in one student's files and grade them in a separate trusted process."""
+def grade_student(student: intake.Student, options: BatchOptions, scratch_root: Path,
+                  otter_zips: dict[str, Path] | None = None) -> StudentResult:
+    """Take in one student's files and grade them in a separate trusted process.
+
+    With `otter_zips` (exercise -> autograder zip), each submitted module is then also graded by Otter in
+    the sandbox, and Otter's scores are stored beside convkit's in the student's results.json.
+    """
     scratch = scratch_root / student.id
     out_dir = options.out_dir / student.id
     spec = GradingSpec(student=student.id, submission_dir=str(scratch / "submission"), out_dir=str(out_dir),
@@ -64,17 +72,30 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
         run = subprocess.run([sys.executable, "-m", "autograder.grading", str(spec_path)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              timeout=options.student_deadline(), cwd=scratch)
+        result = load_student_result(out_dir / "results.json")
+        if run.returncode != 0 or result is None:
+            log = options.out_dir / "grader-errors.log"
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"== {student.id} (exit {run.returncode})\n"
+                             f"{run.stdout.decode(errors='replace')[-20000:]}\n")
+            return _grader_error(student.id, f"grading process exited with {run.returncode}; see {log.name}")
+        if otter_zips and not spec.invalid:
+            result.otter = otter_crosscheck.cross_check(scratch / "submission", spec.files, otter_zips,
+                                                        lenet=options.lenet)
+            write_atomic(out_dir / "results.json", json.dumps(gradescope_results(result), indent=2))
+        return result
     except subprocess.TimeoutExpired:
         return _grader_error(student.id, f"grading took longer than {options.student_deadline():.0f} s")
     finally:
         intake.remove_scratch(scratch / "submission")
-    result = load_student_result(out_dir / "results.json")
-    if run.returncode != 0 or result is None:
-        log = options.out_dir / "grader-errors.log"
-        with open(log, "a", encoding="utf-8") as handle:
-            handle.write(f"== {student.id} (exit {run.returncode})\n{run.stdout.decode(errors='replace')[-20000:]}\n")
-        return _grader_error(student.id, f"grading process exited with {run.returncode}; see {log.name}")
-    return result
+
+
+def build_otter_zips(options: BatchOptions) -> dict[str, Path]:
+    """The Otter autograder zips of the cross-check, built with this batch's seed and LeNet mode."""
+    from autograder import otter
+
+    paths = otter.build_all(options.out_dir / "otter-zips", seed=options.seed, lenet=options.lenet)
+    return {path.stem: path for path in paths}
 
 
 def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) -> list[StudentResult]:
@@ -96,10 +117,11 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     write_grades_csv(csv_path, list(done.values()))
     if progress:
         progress(len(done), len(students), None)
+    zips = build_otter_zips(options) if options.otter and todo else None
     with tempfile.TemporaryDirectory(prefix="convkit-") as scratch_root, \
             ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         Path(scratch_root).chmod(0o755)
-        futures = {pool.submit(grade_student, s, options, Path(scratch_root)): s for s in todo}
+        futures = {pool.submit(grade_student, s, options, Path(scratch_root), zips): s for s in todo}
         for future in as_completed(futures):
             student = futures[future]
             try:
@@ -111,6 +133,8 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
             if progress:
                 progress(len(done), len(students), result)
     results = sorted(done.values(), key=lambda r: r.student)
+    if options.otter:
+        otter_crosscheck.write_csv(options.out_dir / OTTER_CSV, results)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return results

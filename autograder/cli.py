@@ -16,7 +16,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     options = batch.BatchOptions(out_dir=Path(args.out), jobs=args.jobs, timeout_s=args.timeout,
                                  lenet=args.lenet, resume=args.resume, seed=args.seed,
-                                 min_isolation=args.min_isolation)
+                                 min_isolation=args.min_isolation, otter=args.otter)
     console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
     class_dir = Path(args.class_dir) if args.class_dir else batch.SAMPLE_CLASS
     console.print(f"convkit {__version__}: grading {class_dir} -> {options.out_dir} "
@@ -34,7 +34,20 @@ def _grade(args: argparse.Namespace) -> int:
     report.print_summary(results, summary if summary.is_terminal else Console(width=120))
     console.print(f"wrote {options.out_dir / 'grades.csv'}, {options.out_dir / 'report.html'} and one folder "
                   "per student (results.json, feedback.md)")
+    if options.otter:
+        _print_otter_flags(console, options.out_dir / batch.OTTER_CSV, results)
     return 0
+
+
+def _print_otter_flags(console, csv_path: Path, results) -> None:
+    from autograder import otter_crosscheck
+
+    flagged = [row for result in results for row in otter_crosscheck.compare(result) if row["verdict"] != "agree"]
+    compared = sum(len(result.otter) for result in results)
+    console.print(f"Otter cross-check: {compared - len(flagged)} of {compared} submitted modules agree; "
+                  f"details in {csv_path}")
+    for row in flagged:
+        console.print(f"  {row['verdict']}: {row['student']} {row['exercise']}: {row['note']}", markup=False)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -94,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=20261122, help="class-wide seed of the hidden inputs")
     grade.add_argument("--min-isolation", choices=("process", "uid", "namespaces"), default="process",
                        help="refuse to grade unless this isolation layer is available (default: %(default)s)")
+    grade.add_argument("--otter", action="store_true",
+                       help="also grade every module with Otter in the sandbox and flag where it disagrees "
+                            "(advisory: convkit's score stands)")
     grade.set_defaults(run=_grade)
 
     validate = commands.add_parser("validate", help="check the hidden suite: solutions 100 %%, stubs 0 %%, mutants")

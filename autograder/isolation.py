@@ -168,11 +168,17 @@ def _system_links() -> list[str]:
             args += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):
             args += ["--ro-bind", name, name]
-    return args + ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    # /etc is created traversable first: a folder bubblewrap makes implicitly is closed to the sandbox uid.
+    return args + ["--perms", "0755", "--dir", "/etc", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
 
 
-def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | None, tmp_mb: int) -> list[str]:
-    """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above."""
+def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | None, tmp_mb: int,
+                  writable: bool = False, files: dict[str, Path] | None = None) -> list[str]:
+    """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above.
+
+    `submission_dir` is seen read-only at `SUBMISSION_MOUNT`, or read-write with `writable`; `files` maps
+    more paths inside (e.g. "/etc/hosts") to read-only files outside.
+    """
     args = ["bwrap", *_system_links(), "--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20),
             "--perms", "1777", "--tmpfs", "/tmp"]
     made = {"/", "/tmp"}
@@ -187,7 +193,10 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
         for folder in inside:
             args += [x for name in KIT_NAMES if os.path.isdir(os.path.join(folder, name))
                      for x in ("--tmpfs", os.path.join(folder, name))]
-    args += ["--ro-bind", str(submission_dir), SUBMISSION_MOUNT, "--chdir", SUBMISSION_MOUNT,
+    for inside, outside in (files or {}).items():
+        args += ["--ro-bind", str(outside), inside]
+    mount = "--bind" if writable else "--ro-bind"
+    args += [mount, str(submission_dir), SUBMISSION_MOUNT, "--chdir", SUBMISSION_MOUNT,
              "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--hostname", "sandbox",
              "--die-with-parent", "--new-session"]
     if uid is None:

@@ -7,6 +7,7 @@ from collections import Counter
 
 import jinja2
 
+from autograder import otter_crosscheck
 from autograder.results import NOT_RUN, PASSED, StudentResult, _number, write_atomic
 from autograder.stubs import EXERCISE_NAMES
 
@@ -55,11 +56,13 @@ def write_class_report(path, results: list[StudentResult]) -> None:
         pairs = [r.exercise_points()[name] for r in results]
         exercises.append((name, sum(e for e, _ in pairs) / max(len(pairs), 1), max((p for _, p in pairs), default=0)))
     layers = sorted({layer for r in results for layer in r.isolation})
+    otter_rows = [row for r in results for row in otter_crosscheck.compare(r)]
     html = _ENV.get_template("report.html.j2").render(
         results=results, mean=sum(totals) / max(len(totals), 1), possible=possible,
         complete=sum(r.status == "ok" for r in results), isolation=", ".join(layers) or "none recorded",
         histogram=jinja2.utils.markupsafe.Markup(histogram_svg(totals, possible)), exercises=exercises,
-        exercise_names=EXERCISE_NAMES, rates=pass_rates(results), num=_number)
+        exercise_names=EXERCISE_NAMES, rates=pass_rates(results), num=_number,
+        otter_rows=otter_rows, otter_flagged=[row for row in otter_rows if row["verdict"] != "agree"])
     write_atomic(path, html)
 
 

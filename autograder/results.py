@@ -47,6 +47,8 @@ class StudentResult:
     warnings: list[str] = field(default_factory=list)
     isolation: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: `convkit grade --otter`: exercise -> Otter's advisory score `{"earned", "possible"}` or `{"error"}`.
+    otter: dict[str, dict] = field(default_factory=dict)
 
     def exercise_points(self) -> dict[str, tuple[float, float]]:
         """Exercise -> (points earned, points possible); tests that did not run count in neither."""

@@ -75,6 +75,7 @@ def test_the_reference_student_gets_full_marks_and_the_stubs_none(sample):
     ("jay_infinite_loop", "ex01_convolution", 1, 9),
     ("kim_segfault", "ex04_pooling", 1, 9),
     ("leo_tamperer", "ex01_convolution", 0, 0),
+    ("nia_otter_patcher", "ex01_convolution", 0, 0),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_mistakes_and_misbehaviour_cost_points_on_their_own_exercise(sample, student, exercise, low, high):
     row = rows(sample[0])[student]
