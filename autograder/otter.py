@@ -323,6 +323,19 @@ def zip_possible(zip_path: Path, exercise: str) -> float:
     return float(re.search(r"^POSSIBLE = (.+)$", text, re.M).group(1))
 
 
+def write_submission(folder: Path, module_path: Path, exercise: str, extra_files: tuple[Path, ...] = ()) -> Path:
+    """The submission `otter run` takes: `<exercise>.py`, or a zip of it with `extra_files` beside it."""
+    submission = Path(folder) / (f"{exercise}.zip" if extra_files else f"{exercise}.py")
+    if extra_files:
+        with zipfile.ZipFile(submission, "w") as archive:
+            archive.write(module_path, f"{exercise}.py")
+            for path in extra_files:
+                archive.write(path, Path(path).name)
+    else:
+        shutil.copyfile(module_path, submission)
+    return submission
+
+
 def otter_scores(module_path: Path, exercise: str, zip_path: Path, *, extra_files: tuple[Path, ...] = (),
                  timeout_s: float = 600.0) -> dict[str, float]:
     """Grade one module with `otter run` in a child process: `{"earned": ..., "possible": ...}` for `exercise`.
@@ -332,14 +345,7 @@ def otter_scores(module_path: Path, exercise: str, zip_path: Path, *, extra_file
     its kernel) is killed and `OtterRunError` raised, as when Otter writes no score.
     """
     with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
-        submission = Path(tmp) / (f"{exercise}.zip" if extra_files else f"{exercise}.py")
-        if extra_files:
-            with zipfile.ZipFile(submission, "w") as archive:
-                archive.write(module_path, f"{exercise}.py")
-                for path in extra_files:
-                    archive.write(path, Path(path).name)
-        else:
-            shutil.copyfile(module_path, submission)
+        submission = write_submission(Path(tmp), module_path, exercise, extra_files)
         out_dir = Path(tmp) / "out"
         out_dir.mkdir()
         process = subprocess.Popen(otter_run_command(submission, zip_path, out_dir), cwd=out_dir, text=True,

@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 from autograder import isolation, otter
@@ -59,14 +58,7 @@ def run_isolated(module_path: Path, exercise: str, zip_path: Path, *, extra_file
         work = Path(tmp) / "work"
         (work / "out").mkdir(parents=True)
         (work / "home").mkdir()
-        submission = work / (f"{exercise}.zip" if extra_files else f"{exercise}.py")
-        if extra_files:
-            with zipfile.ZipFile(submission, "w") as archive:
-                archive.write(module_path, f"{exercise}.py")
-                for path in extra_files:
-                    archive.write(path, Path(path).name)
-        else:
-            shutil.copyfile(module_path, submission)
+        submission = otter.write_submission(work, module_path, exercise, extra_files)
         shutil.copyfile(zip_path, work / "autograder.zip")
         if uid is not None:
             for path in [work, *work.rglob("*")]:

@@ -46,7 +46,10 @@ def test_the_bundle_has_the_stubs_public_tests_loader_and_its_own_project(bundle
         assert f"exercises/{name}.py" in names
         assert (bundle / "exercises" / f"{name}.py").read_text() == (ROOT / "exercises" / f"{name}.py").read_text()
     assert {"exercises/checks.py", "exercises/data.py", "exercises/plots.py", "pyproject.toml", "README.md",
-            ".github/workflows/public-tests.yml", "datasets/SHA256SUMS"} <= names
+            ".github/workflows/public-tests.yml", "datasets/SHA256SUMS", ".gitignore"} <= names
+    assert ".OTTER_LOG" in (bundle / ".gitignore").read_text().split()
+    otter_check = "otter check exercises/ex01_convolution.py -t otter_tests/ex01_convolution"
+    assert otter_check in (bundle / "README.md").read_text()
 
 
 def test_no_solution_hidden_test_or_reference_module_is_inside(bundle):
