@@ -81,7 +81,7 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
             return _grader_error(student.id, f"grading process exited with {run.returncode}; see {log.name}")
         if otter_zips and not spec.invalid:
             result.otter = otter_crosscheck.cross_check(scratch / "submission", spec.files, otter_zips,
-                                                        lenet=options.lenet)
+                                                        lenet=options.lenet, call_timeout_s=options.timeout_s)
             write_atomic(out_dir / "results.json", json.dumps(gradescope_results(result), indent=2))
         return result
     except subprocess.TimeoutExpired:

@@ -30,15 +30,21 @@ from autograder.stubs import EXERCISE_NAMES
 
 WEIGHTS_FILE = "lenet5.weights.h5"
 CSV_HEADER = ["student", "exercise", "convkit_points", "otter_points", "possible", "verdict", "note"]
+#: A larger results.json, or a link, is not Otter's: the submission wrote it.
+MAX_RESULTS_BYTES = 16 << 20
 #: Limits of one `otter run`: Otter, Jupyter and a kernel (TensorFlow's for ex06) in one process tree.
 OTTER_LIMITS = Limits(memory_mb=6144, nproc=512, file_size_mb=64, tmp_mb=512, cpu_s=2400.0)
 
 
-def timeout_for(exercise: str, lenet: str) -> float:
-    """Wall-clock seconds one `otter run` may take: generous, as Otter itself never stops a test."""
+def timeout_for(exercise: str, lenet: str, call_timeout_s: float = 10.0) -> float:
+    """Wall-clock seconds one `otter run` may take: Otter never stops a test, so this stops the whole run.
+
+    A numpy exercise gets 60 s plus six calls' worth of `convkit grade --timeout` (120 s by default; an
+    honest module takes about 7 s); the LeNet gets 300 s with weights and 1200 s when it trains.
+    """
     if exercise == otter.KERAS_EXERCISE:
         return {"train": 1200.0, "weights": 300.0}.get(lenet, 180.0)
-    return 180.0
+    return 60.0 + 6 * call_timeout_s
 
 
 def run_isolated(module_path: Path, exercise: str, zip_path: Path, *, extra_files: tuple[Path, ...] = (),
@@ -60,9 +66,9 @@ def run_isolated(module_path: Path, exercise: str, zip_path: Path, *, extra_file
         (work / "home").mkdir()
         submission = otter.write_submission(work, module_path, exercise, extra_files)
         shutil.copyfile(zip_path, work / "autograder.zip")
-        if uid is not None:
-            for path in [work, *work.rglob("*")]:
-                os.chown(path, uid, uid)
+        if uid is not None:  # The run may write its two folders only; it cannot swap them for links.
+            for folder in (work / "out", work / "home"):
+                os.chown(folder, uid, uid)
         inside = Path(isolation.SUBMISSION_MOUNT) if bwrap else work
         argv = [sys.executable, "-s", "-B", "-m", "otter", "run", "-a", str(inside / "autograder.zip"),
                 "-o", str(inside / "out"), "--no-logo", str(inside / submission.name)]
@@ -88,9 +94,10 @@ def run_isolated(module_path: Path, exercise: str, zip_path: Path, *, extra_file
             finally:
                 _kill(process, uid)
             results = work / "out" / "results.json"
-            if not results.is_file():
+            if results.is_symlink() or not results.is_file() or results.stat().st_size > MAX_RESULTS_BYTES:
                 tail = output.decode(errors="replace")[-1500:]
-                raise otter.OtterRunError(f"otter run exited {process.returncode} without results.json:\n{tail}")
+                raise otter.OtterRunError(f"otter run exited {process.returncode} without a results.json "
+                                          f"(a regular file under {MAX_RESULTS_BYTES >> 20} MB):\n{tail}")
             return otter.parse_results(results, exercise, zip_path)
         finally:
             if lease:
@@ -110,10 +117,10 @@ def _kill(process: subprocess.Popen, uid: int | None) -> None:
 
 
 def cross_check(submission_dir: Path, files: list[str], zips: dict[str, Path], *, lenet: str,
-                timeout_s: float | None = None) -> dict[str, dict]:
+                call_timeout_s: float = 10.0, timeout_s: float | None = None) -> dict[str, dict]:
     """Exercise -> Otter's verdict on each submitted module: `{"earned", "possible"}` or `{"error"}`.
 
-    Each run may take `timeout_s` seconds (default: `timeout_for` the exercise and LeNet mode).
+    Each run may take `timeout_s` seconds (default: `timeout_for` the exercise, LeNet mode and call timeout).
     """
     verdicts = {}
     for exercise in EXERCISE_NAMES:
@@ -124,8 +131,8 @@ def cross_check(submission_dir: Path, files: list[str], zips: dict[str, Path], *
         extra = (weights,) if exercise == otter.KERAS_EXERCISE and weights.is_file() else ()
         try:
             verdicts[exercise] = run_isolated(module, exercise, zips[exercise], extra_files=extra,
-                                              timeout_s=timeout_s or timeout_for(exercise, lenet))
-        except (otter.OtterRunError, isolation.IsolationError, OSError, ValueError) as error:
+                                              timeout_s=timeout_s or timeout_for(exercise, lenet, call_timeout_s))
+        except Exception as error:  # noqa: BLE001 - the run wrote what the submission let it: never fatal.
             verdicts[exercise] = {"error": f"{type(error).__name__}: {error}"[:2000]}
     return verdicts
 

@@ -121,3 +121,15 @@ def test_otter_gets_no_score_when_it_runs_out_of_time(tmp_path):
     module.write_text("import time\ntime.sleep(600)\n")
     verdicts = otter_crosscheck.cross_check(tmp_path, [module.name], zips, lenet="skip", timeout_s=20)
     assert "did not finish" in verdicts[EXERCISE]["error"]
+
+
+def test_a_results_file_the_submission_links_elsewhere_is_not_read(tmp_path):
+    if "namespaces" not in isolation.available_layers():
+        pytest.skip("the submission finds Otter's output folder at /submission/out only under bubblewrap")
+    zips = {path.stem: path for path in otter.build_all(tmp_path / "zips", [EXERCISE], lenet="skip")}
+    module = tmp_path / f"{EXERCISE}.py"
+    module.write_text((ROOT / "solutions" / f"{EXERCISE}.py").read_text()
+                      + "\nimport os\nimport sys\n\n"
+                      "os.symlink(os.path.realpath(sys.executable), '/submission/out/results.json')\n")
+    verdicts = otter_crosscheck.cross_check(tmp_path, [module.name], zips, lenet="skip")
+    assert "without a results.json" in verdicts[EXERCISE]["error"]
