@@ -19,6 +19,7 @@ from pathlib import Path
 from autograder import intake, otter_crosscheck
 from autograder.grading import GradingSpec
 from autograder.results import StudentResult, gradescope_results, load_student_result, write_atomic, write_grades_csv
+from autograder.stubs import EXERCISE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
@@ -90,6 +91,13 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
         intake.remove_scratch(scratch / "submission")
 
 
+def _lacks_otter_verdicts(result: StudentResult) -> bool:
+    """True when `result` has modules Otter could grade but no Otter verdict (a run without --otter, or
+    one killed between convkit's grades and the cross-check): `--resume --otter` grades such students again."""
+    modules = {f"{name}.py" for name in EXERCISE_NAMES}
+    return bool(modules.intersection(result.files)) and not result.otter
+
+
 def build_otter_zips(options: BatchOptions) -> dict[str, Path]:
     """The Otter autograder zips of the cross-check, built with this batch's seed and LeNet mode."""
     from autograder import otter
@@ -110,7 +118,8 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     if options.resume:
         for student in students:
             kept = load_student_result(options.out_dir / student.id / "results.json")
-            if kept is not None and not kept.status.startswith("grader error"):
+            if kept is not None and not kept.status.startswith("grader error") \
+                    and not (options.otter and _lacks_otter_verdicts(kept)):
                 done[student.id] = kept
     todo = [s for s in students if s.id not in done]
     csv_path = options.out_dir / "grades.csv"

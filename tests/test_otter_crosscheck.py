@@ -133,3 +133,22 @@ def test_a_results_file_the_submission_links_elsewhere_is_not_read(tmp_path):
                       "os.symlink(os.path.realpath(sys.executable), '/submission/out/results.json')\n")
     verdicts = otter_crosscheck.cross_check(tmp_path, [module.name], zips, lenet="skip")
     assert "without a results.json" in verdicts[EXERCISE]["error"]
+
+
+def test_resume_with_otter_cross_checks_students_graded_without_it(tmp_path):
+    (tmp_path / "class" / "ada_reference").mkdir(parents=True)
+    shutil.copy(SAMPLE / "ada_reference" / f"{EXERCISE}.py", tmp_path / "class" / "ada_reference")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"), "--out", str(out),
+               "--lenet", "skip"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-3000:]
+    grades_before = (out / "grades.csv").read_text()
+    resumed = subprocess.run(command + ["--resume", "--otter"], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    with open(out / "otter-crosscheck.csv", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["student"], row["verdict"], row["otter_points"]) == ("ada_reference", "agree", "10")
+    assert (out / "grades.csv").read_text() == grades_before
+    stored = json.loads((out / "ada_reference" / "results.json").read_text())
+    assert stored["extra_data"]["convkit"]["otter"][EXERCISE] == {"earned": 10.0, "possible": 10.0}
