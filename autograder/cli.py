@@ -34,9 +34,26 @@ def _grade(args: argparse.Namespace) -> int:
     report.print_summary(results, summary if summary.is_terminal else Console(width=120))
     console.print(f"wrote {options.out_dir / 'grades.csv'}, {options.out_dir / 'report.html'} and one folder "
                   "per student (results.json, feedback.md)")
+    _print_tests_not_run(console, results)
     if options.otter:
         _print_otter_flags(console, options.out_dir / batch.OTTER_CSV, results)
     return 0
+
+
+def _print_tests_not_run(console, results) -> None:
+    """One line per reason some tests were not run: how many tests and students, and the reason."""
+    from collections import defaultdict
+
+    from autograder.results import NOT_RUN
+
+    hit: dict[str, list[str]] = defaultdict(list)
+    for result in results:
+        for test in result.tests:
+            if test.status == NOT_RUN:
+                hit[test.output].append(result.student)
+    for reason, students in sorted(hit.items()):
+        console.print(f"note: {len(students)} test(s) of {len(set(students))} student(s) count in no total, "
+                      f"{reason}", markup=False)
 
 
 def _print_otter_flags(console, csv_path: Path, results) -> None:

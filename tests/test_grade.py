@@ -131,6 +131,16 @@ def test_the_summary_table_is_printed(sample):
     assert "convkit grades" in sample[1].stdout and "ada_reference" in sample[1].stdout
 
 
+def test_the_console_says_which_tests_did_not_run_and_why(sample):
+    out, run, _ = sample
+    not_run = [(path.parent.name, test) for path in out.glob("*/results.json")
+               for test in json.loads(path.read_text())["tests"] if "status" not in test]
+    assert not_run, "--lenet skip leaves the accuracy tests not run"
+    students = len({student for student, _ in not_run})
+    assert (f"note: {len(not_run)} test(s) of {students} student(s) count in no total, not run (--lenet skip)"
+            in " ".join(run.stderr.split()))
+
+
 @pytest.fixture(scope="module")
 def small_class(tmp_path_factory):
     """Five students: correct, stubs, a mistake, a crash and an endless loop."""

@@ -55,3 +55,23 @@ def test_missing_weights_fail_the_accuracy_tests_with_not_submitted(graded):
     out, table = graded
     assert table["no_weights"]["ex06_lenet5"] == "5"
     assert "not submitted: lenet5.weights.h5" in (out / "no_weights" / "feedback.md").read_text()
+
+
+def test_without_mnist_the_accuracy_tests_are_not_run_and_the_console_says_why(tmp_path):
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    for name in ("ex06_lenet5.py", "lenet5.weights.h5"):
+        shutil.copy(ADA / name, tmp_path / "class" / "ada")
+    (tmp_path / "no-data").mkdir()
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"), "--out", str(out),
+                          "--lenet", "weights"], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "CONVKIT_DATA_DIR": str(tmp_path / "no-data")})
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(out / "grades.csv", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["ex06_lenet5"], row["possible"]) == ("5", "55"), "the accuracy points count in no total"
+    console = " ".join(run.stderr.split())
+    assert "note: 2 test(s) of 1 student(s) count in no total, not run: the grader found no MNIST test files" \
+        in console
+    assert "CONVKIT_DATA_DIR" in console
+    assert "found no MNIST test files" in (out / "ada" / "feedback.md").read_text()
