@@ -24,6 +24,9 @@ from autograder.stubs import EXERCISE_NAMES
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
 OTTER_CSV = "otter-crosscheck.csv"
+GRADER_LOG = "grader-errors.log"
+#: The status of a student whose grading process failed; `resume` grades such students again.
+GRADER_ERROR = "grader error"
 
 
 @dataclass
@@ -40,6 +43,11 @@ class BatchOptions:
     #: Also grade each module with Otter in the sandbox and flag disagreements (advisory; see otter_crosscheck).
     otter: bool = False
 
+    def __post_init__(self) -> None:
+        # Each student is graded by a process started in its own scratch folder: a relative out_dir would
+        # point there, so it is made absolute against the working directory of the batch.
+        self.out_dir = Path(self.out_dir).absolute()
+
     def student_deadline(self) -> float:
         """Seconds a whole student may take before the grading process itself is stopped."""
         per_call = 60 * self.timeout_s + 120
@@ -47,7 +55,7 @@ class BatchOptions:
 
 
 def _grader_error(student: str, why: str) -> StudentResult:
-    return StudentResult(student=student, status=f"grader error: {why}")
+    return StudentResult(student=student, status=f"{GRADER_ERROR}: {why}")
 
 
 def grade_student(student: intake.Student, options: BatchOptions, scratch_root: Path,
@@ -75,7 +83,7 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
                              timeout=options.student_deadline(), cwd=scratch)
         result = load_student_result(out_dir / "results.json")
         if run.returncode != 0 or result is None:
-            log = options.out_dir / "grader-errors.log"
+            log = options.out_dir / GRADER_LOG
             with open(log, "a", encoding="utf-8") as handle:
                 handle.write(f"== {student.id} (exit {run.returncode})\n"
                              f"{run.stdout.decode(errors='replace')[-20000:]}\n")
@@ -118,7 +126,7 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     if options.resume:
         for student in students:
             kept = load_student_result(options.out_dir / student.id / "results.json")
-            if kept is not None and not kept.status.startswith("grader error") \
+            if kept is not None and not kept.status.startswith(GRADER_ERROR) \
                     and not (options.otter and _lacks_otter_verdicts(kept)):
                 done[student.id] = kept
     todo = [s for s in students if s.id not in done]

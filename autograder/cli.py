@@ -37,6 +37,11 @@ def _grade(args: argparse.Namespace) -> int:
     _print_tests_not_run(console, results)
     if options.otter:
         _print_otter_flags(console, options.out_dir / batch.OTTER_CSV, results)
+    ungraded = [result.student for result in results if result.status.startswith(batch.GRADER_ERROR)]
+    if ungraded:
+        console.print(f"error: {len(ungraded)} submission(s) could not be graded ({', '.join(ungraded)}); "
+                      f"see {options.out_dir / batch.GRADER_LOG} and rerun with --resume", markup=False)
+        return 1
     return 0
 
 

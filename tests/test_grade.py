@@ -177,6 +177,26 @@ def test_a_batch_killed_mid_way_and_resumed_ends_with_the_same_grades(small_clas
     assert (out / "grades.csv").read_text() == (uninterrupted / "grades.csv").read_text()
 
 
+def test_a_relative_out_folder_is_taken_from_the_working_directory(small_class, uninterrupted, tmp_path):
+    run = subprocess.run([*GRADE, str(small_class), "--out", "relative-out", "--lenet", "skip", "--timeout", "1"],
+                         capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (tmp_path / "relative-out" / "grades.csv").read_text() == (uninterrupted / "grades.csv").read_text()
+
+
+def test_the_exit_status_is_1_when_a_submission_could_not_be_graded(monkeypatch, capsys):
+    from autograder import batch, cli
+    from autograder.results import StudentResult
+
+    def grade_class(class_dir, options, progress=None):
+        return [StudentResult("ok_student"), batch._grader_error("broken_student", "grading process exited with 1")]
+
+    monkeypatch.setattr(batch, "grade_class", grade_class)
+    monkeypatch.setattr("autograder.report.write_class_report", lambda path, results: None)
+    assert cli.main(["grade", "--out", "unused", "--lenet", "skip"]) == 1
+    assert "1 submission(s) could not be graded (broken_student)" in " ".join(capsys.readouterr().err.split())
+
+
 def test_a_class_folder_that_does_not_exist_is_a_clear_error(tmp_path):
     run = subprocess.run([*GRADE, str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")],
                          capture_output=True, text=True)
