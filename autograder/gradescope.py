@@ -40,6 +40,8 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -euo pipefail
 root="${CONVKIT_AUTOGRADER_ROOT:-/autograder}"
 python="${CONVKIT_PYTHON:-/opt/convkit/bin/python}"
+# The MNIST test files for the LeNet accuracy tests travel in the zip (none with --lenet skip).
+export CONVKIT_DATA_DIR="${CONVKIT_DATA_DIR:-$root/source/convkit/datasets}"
 exec "$python" -m autograder.gradescope "$root"
 """
 
@@ -56,11 +58,17 @@ def _copy_source(target: Path) -> None:
 
 def write_zip(out_dir: Path, *, lenet: str = "weights", timeout_s: float = 10.0) -> Path:
     """Write the Gradescope autograder zip into `out_dir`; returns its path."""
+    from autograder import otter
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    lenet = otter.lenet_mode_with_data(lenet, ZIP_NAME)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "convkit"
         _copy_source(source)
+        for name, path in otter.mnist_files(lenet).items():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, source / name)
         archive = out_dir / ZIP_NAME
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
             for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):

@@ -223,9 +223,25 @@ def _support_files(exercise: str, lenet: str) -> dict[str, Path]:
     for path in modules:
         relative = path.relative_to(ROOT).as_posix()
         files[relative if relative.startswith("exercises/") else f"{RUNTIME_PACKAGE}/grader/{relative}"] = path
-    if exercise == KERAS_EXERCISE and lenet != "skip":
-        files.update(_mnist_files(("test", "train") if lenet == "train" else ("test",)))
+    if exercise == KERAS_EXERCISE:
+        files.update(mnist_files(lenet))
     return files
+
+
+def lenet_mode_with_data(lenet: str, what: str) -> str:
+    """`lenet`, or "skip" with a warning when the MNIST files its accuracy tests need are not found here."""
+    if lenet == "skip" or mnist_files(lenet):
+        return lenet
+    print(f"warning: MNIST not found (set CONVKIT_DATA_DIR); {what} is built as with --lenet skip: the LeNet "
+          "accuracy tests are not run", file=sys.stderr)
+    return "skip"
+
+
+def mnist_files(lenet: str) -> dict[str, Path]:
+    """Archive name -> file of the MNIST data that `lenet` mode's accuracy tests read (none for "skip")."""
+    if lenet == "skip":
+        return {}
+    return _mnist_files(("test", "train") if lenet == "train" else ("test",))
 
 
 def _mnist_files(splits: tuple[str, ...]) -> dict[str, Path]:
@@ -277,11 +293,8 @@ def build_all(out_dir: Path, exercises: list[str] = EXERCISE_NAMES, *, seed: int
         raise ValueError(f"exercises must be among {', '.join(EXERCISE_NAMES)}; got {', '.join(unknown)}")
     if lenet not in ("weights", "train", "skip"):
         raise ValueError(f"lenet must be 'weights', 'train' or 'skip', got {lenet!r}")
-    splits = ("test", "train") if lenet == "train" else ("test",)
-    if KERAS_EXERCISE in exercises and lenet != "skip" and not _mnist_files(splits):
-        print(f"warning: MNIST not found (set CONVKIT_DATA_DIR); {KERAS_EXERCISE}.zip is built as with --lenet skip: "
-              "its accuracy tests are worth 0 and not run", file=sys.stderr)
-        lenet = "skip"
+    if KERAS_EXERCISE in exercises:
+        lenet = lenet_mode_with_data(lenet, f"{KERAS_EXERCISE}.zip")
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="convkit-otter-") as tmp:

@@ -71,3 +71,26 @@ def test_run_autograder_ignores_a_forged_results_file_and_extra_files(tmp_path, 
     data = run_autograder(root)
     assert data["score"] == 0
     assert "conftest.py" in data["output"]
+
+
+def test_a_weights_mode_zip_carries_the_mnist_test_files_and_grades_lenet_accuracy(tmp_path):
+    if not os.environ.get("CONVKIT_DATA_DIR"):
+        pytest.fail("set CONVKIT_DATA_DIR to the folder with mnist/ (../shared/datasets)")
+    run = subprocess.run([sys.executable, "-m", "autograder", "gradescope", str(tmp_path / "zip")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    archive = tmp_path / "zip" / gradescope.ZIP_NAME
+    with zipfile.ZipFile(archive) as bundle:
+        data_files = sorted(name for name in bundle.namelist() if name.endswith(".gz"))
+    assert data_files == ["convkit/datasets/mnist/t10k-images-idx3-ubyte.gz",
+                          "convkit/datasets/mnist/t10k-labels-idx1-ubyte.gz"]
+    ada = ROOT / "examples" / "sample_class" / "ada_reference"
+    env_without_data = {k: v for k, v in os.environ.items() if k != "CONVKIT_DATA_DIR"}
+    root = fake_tree(tmp_path, archive, {name: ada / name for name in ("ex06_lenet5.py", "lenet5.weights.h5")})
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], capture_output=True, text=True,
+                         timeout=600, env={**env_without_data, "CONVKIT_AUTOGRADER_ROOT": str(root),
+                                           "CONVKIT_PYTHON": sys.executable})
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    accuracy = [t for t in results["tests"] if "accuracy" in t["name"]]
+    assert len(accuracy) == 2 and all(t.get("status") == "passed" for t in accuracy), accuracy
