@@ -91,7 +91,8 @@ def _stubs(args: argparse.Namespace) -> int:
 
 def _figure(args: argparse.Namespace) -> int:
     from exercises import plots
-    plots.edge_figure(Path(args.out))
+    from solutions import ex01_convolution
+    plots.edge_figure(Path(args.out), correlate=ex01_convolution.correlate2d)
     print(f"wrote {args.out}")
     return 0
 

@@ -10,7 +10,7 @@ Feature maps and kernels use a diverging colormap centred at 0: white is 0, red 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -75,41 +75,25 @@ def show_kernels(kernels: np.ndarray, *, titles: Sequence[str] | None = None, cm
     return figure
 
 
-def edge_response(image: np.ndarray, kernel: np.ndarray = EDGE_KERNEL) -> np.ndarray:
-    """Valid cross-correlation out[i, j] = sum_{a, b} kernel[a, b] * image[i + a, j + b], float64.
-
-    image (H, W), kernel (kh, kw) -> (H - kh + 1, W - kw + 1). With EDGE_KERNEL a bright object on a dark
-    background gives positive values along its left edge and negative values along its right edge.
-    """
-    image = np.asarray(image, dtype=np.float64)
-    kernel = np.asarray(kernel, dtype=np.float64)
-    if image.ndim != 2 or kernel.ndim != 2:
-        raise ValueError(f"image and kernel must be 2-D; got shapes {image.shape} and {kernel.shape}")
-    kh, kw = kernel.shape
-    height, width = image.shape[0] - kh + 1, image.shape[1] - kw + 1
-    if height < 1 or width < 1:
-        raise ValueError(f"kernel {kernel.shape} must not be larger than image {image.shape}")
-    out = np.zeros((height, width))
-    for a in range(kh):
-        for b in range(kw):
-            out += kernel[a, b] * image[a:a + height, b:b + width]  # (H', W')
-    return out
-
-
 def lesson_tshirt(data_dir: str | os.PathLike | None = None) -> np.ndarray:
     """The lesson's T-shirt: the first training image of class 0 in Fashion-MNIST, (28, 28) uint8."""
     images, labels = data.load_fashion_mnist("train", data_dir=data_dir)
     return images[int(np.argmax(labels == TSHIRT_CLASS))]
 
 
-def edge_figure(out_path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None) -> Figure:
+def edge_figure(out_path: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None,
+                correlate: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> Figure:
     """The lesson figure: the T-shirt, the edge kernel [[-1, 1], [-1, 1]] and their valid cross-correlation.
 
-    The 27x27 result is drawn with a diverging colormap: the shirt's left edge lights up (red, positive),
-    its right edge is negative (blue). When `out_path` is given the figure is also saved there (PNG, 100 dpi).
+    The cross-correlation is computed by `correlate(image, kernel)`, by default your `correlate2d` from
+    `exercises/ex01_convolution.py`: the figure appears once that function works. The 27x27 result is drawn
+    with a diverging colormap: the shirt's left edge lights up (red, positive), its right edge is negative
+    (blue). When `out_path` is given the figure is also saved there (PNG, 100 dpi).
     """
+    if correlate is None:
+        from exercises.ex01_convolution import correlate2d as correlate
     image = lesson_tshirt(data_dir)
-    response = edge_response(image)  # (27, 27)
+    response = correlate(image, EDGE_KERNEL)  # (27, 27)
     figure = Figure(figsize=(8.4, 3.0), layout="constrained")
     left, middle, right = figure.subplots(1, 3, width_ratios=[1.0, 0.55, 1.2])
     _draw_image(left, image, f"input: {data.FASHION_CLASSES[TSHIRT_CLASS]} (28x28)")
