@@ -57,6 +57,7 @@ class CheckFailure(AssertionError):
 
 def fail(what: str, detail: str, hint: str | None = None) -> NoReturn:
     """Raise a `CheckFailure` with the three-part message."""
+    __tracebackhide__ = True  # pytest reports the test's line, not this helper's
     raise CheckFailure(what, detail, hint)
 
 
@@ -102,6 +103,7 @@ def _shape_mistake(got_shape: tuple, mistakes: Sequence[Mistake], expected_shape
 
 def check_ndarray(got: Any, what: str, *, require_float: bool = True) -> np.ndarray:
     """Check that `got` is a plain ndarray with a real dtype (a float dtype if `require_float`)."""
+    __tracebackhide__ = True  # pytest reports the test's line, not this helper's
     if type(got) is not np.ndarray:
         fail(what, f"expected numpy.ndarray, got {_type_name(got)}",
              "return a numpy array, e.g. build the output with np.zeros(...) and fill it"
@@ -133,6 +135,7 @@ def check_array(
     of them (or has its wrong shape) that hint is shown instead of the general `hint`.
     A float32 answer is compared with float32 tolerances.
     """
+    __tracebackhide__ = True  # pytest reports the test's line, not this helper's
     got = check_ndarray(got, what, require_float=require_float)
     expected = np.asarray(expected)
     if got.shape != expected.shape:
@@ -162,6 +165,7 @@ def check_array(
 def check_int(got: Any, expected: int, what: str, *, hint: str | None = None,
               mistakes: Sequence[tuple[int, str]] = ()) -> None:
     """Check an integer answer (a Python int or numpy integer; never a bool or a float)."""
+    __tracebackhide__ = True  # pytest reports the test's line, not this helper's
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
         fail(what, f"expected an int, got {_type_name(got)} {describe(got)}", "return a whole number (int)")
     if int(got) != int(expected):
@@ -171,6 +175,7 @@ def check_int(got: Any, expected: int, what: str, *, hint: str | None = None,
 
 def check_unchanged(before: np.ndarray, after: Any, what: str) -> None:
     """Check that an input array still holds its original values after the call."""
+    __tracebackhide__ = True  # pytest reports the test's line, not this helper's
     if not (isinstance(after, np.ndarray) and after.shape == before.shape
             and np.array_equal(after, before, equal_nan=True)):
         fail(what, "the input array was modified in place",
@@ -180,6 +185,7 @@ def check_unchanged(before: np.ndarray, after: Any, what: str) -> None:
 
 def check_raises_value_error(call: Callable[[], Any], what: str, *, rule: str) -> None:
     """Check that `call()` raises ValueError; `rule` is the rule the bad argument breaks."""
+    __tracebackhide__ = True  # pytest reports the test's line, not this helper's
     try:
         result = call()
     except ValueError:

@@ -22,20 +22,24 @@ HALF_FLIPPED = "the kernel was flipped on one axis only: flip both, kernel[::-1,
 TRANSPOSED = "the kernel was transposed, not flipped: flip both axes with kernel[::-1, ::-1]"
 OFF_BY_ONE = ("the output has H - kh + 1 rows and W - kw + 1 columns: range(H - 2) is right "
               "for a 3x3 kernel only")
+UNFILLED = ("the last row or column of the output was never filled: the loops must visit all H - kh + 1 rows and "
+            "W - kw + 1 columns, range(H - kh + 1), not range(H - 2)")
 WRAPPED = "uint8 arithmetic wraps around at 256: convert to float64 before multiplying and adding"
 
 
-def window_sums(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """out[i, j] = sum(image[i:i + kh, j:j + kw] * kernel): the formula of the docstring, one window at a time."""
-    image, kernel = np.asarray(image, dtype=np.float64), np.asarray(kernel, dtype=np.float64)
-    kh, kw = kernel.shape
-    rows, cols = image.shape[0] - kh + 1, image.shape[1] - kw + 1
-    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(cols)] for i in range(rows)])
-
-
 def off_by_one(expected: np.ndarray) -> list:
-    """The answers a loop that stops one row or column early gives, with their hint."""
-    return [(expected[:-1, :-1], OFF_BY_ONE), (expected[:-1], OFF_BY_ONE), (expected[:, :-1], OFF_BY_ONE)]
+    """The answers a loop that stops one row or column early gives, with their hint: an output one row or
+    column short, or an output of the right size whose last row or column was never filled (still 0)."""
+    expected = np.asarray(expected, dtype=float)
+    unfilled = []
+    for rows, cols in ((slice(-1, None), slice(None)), (slice(None), slice(-1, None))):
+        answer = expected.copy()
+        answer[rows, cols] = 0
+        unfilled.append(answer)
+    both = unfilled[0].copy()
+    both[:, -1] = 0
+    return [(expected[:-1, :-1], OFF_BY_ONE), (expected[:-1], OFF_BY_ONE), (expected[:, :-1], OFF_BY_ONE),
+            *((answer, UNFILLED) for answer in (*unfilled, both))]
 
 
 def test_the_edge_kernel_lights_up_a_left_edge():
@@ -44,17 +48,21 @@ def test_the_edge_kernel_lights_up_a_left_edge():
                 mistakes=[(-expected, FLIPPED), *off_by_one(expected)])
 
 
-@pytest.mark.parametrize("kernel, expected", [
-    pytest.param([[1, 0], [0, 0]], [[0, 1], [3, 4]], id="top-left-weight-picks-the-top-left-pixels"),
-    pytest.param([[0, 0], [0, 1]], [[4, 5], [7, 8]], id="bottom-right-weight-picks-the-bottom-right-pixels"),
-    pytest.param([[0, 1], [0, 0]], [[1, 2], [4, 5]], id="top-right-weight-picks-the-top-right-pixels"),
+# kernel, the answer, the answer with the kernel flipped, the answer with the kernel transposed.
+@pytest.mark.parametrize("kernel, expected, flipped, transposed", [
+    pytest.param([[1, 0], [0, 0]], [[0, 1], [3, 4]], [[4, 5], [7, 8]], [[0, 1], [3, 4]],
+                 id="top-left-weight-picks-the-top-left-pixels"),
+    pytest.param([[0, 0], [0, 1]], [[4, 5], [7, 8]], [[0, 1], [3, 4]], [[4, 5], [7, 8]],
+                 id="bottom-right-weight-picks-the-bottom-right-pixels"),
+    pytest.param([[0, 1], [0, 0]], [[1, 2], [4, 5]], [[3, 4], [6, 7]], [[3, 4], [6, 7]],
+                 id="top-right-weight-picks-the-top-right-pixels"),
 ])
-def test_correlate2d_uses_the_kernel_as_it_is(kernel, expected):
+def test_correlate2d_uses_the_kernel_as_it_is(kernel, expected, flipped, transposed):
     kernel = np.array(kernel)
     check_array(ex.correlate2d(GRID, kernel), np.array(expected, dtype=float),
                 call_text("correlate2d", GRID, kernel),
-                mistakes=[(window_sums(GRID, kernel[::-1, ::-1]), FLIPPED),
-                          (window_sums(GRID, kernel.T), "the kernel was transposed: use it as it is"),
+                mistakes=[(np.array(flipped), FLIPPED),
+                          (np.array(transposed), "the kernel was transposed: use it as it is"),
                           *off_by_one(np.array(expected))])
 
 
@@ -67,15 +75,17 @@ def test_correlate2d_on_a_non_square_image_and_kernel():
                           *off_by_one(expected)])
 
 
-@pytest.mark.parametrize("height, width, kh, kw", [
-    pytest.param(5, 5, 2, 2, id="H5-W5-k2x2"),
-    pytest.param(6, 4, 3, 1, id="H6-W4-k3x1"),
-    pytest.param(4, 7, 4, 7, id="kernel-as-large-as-the-image"),
+@pytest.mark.parametrize("height, width, kh, kw, expected", [
+    pytest.param(5, 5, 2, 2, [[41, 23, 12, 22], [42, 38, 41, 23], [22, 32, 42, 38], [23, 12, 22, 32]],
+                 id="H5-W5-k2x2"),
+    pytest.param(6, 4, 3, 1, [[11, 17, 23, 15], [21, 27, 12, 11], [17, 23, 15, 21], [27, 12, 11, 17]],
+                 id="H6-W4-k3x1"),
+    pytest.param(4, 7, 4, 7, [[1330]], id="kernel-as-large-as-the-image"),
 ])
-def test_the_output_has_h_minus_kh_plus_one_rows(height, width, kh, kw):
+def test_the_output_has_h_minus_kh_plus_one_rows(height, width, kh, kw, expected):
     image = np.arange(height * width, dtype=float).reshape(height, width) % 7
     kernel = np.arange(1.0, kh * kw + 1).reshape(kh, kw)
-    expected = window_sums(image, kernel)
+    expected = np.array(expected, dtype=float)  # e.g. H5-W5: 0*1 + 1*2 + 5*3 + 6*4 = 41
     check_array(ex.correlate2d(image, kernel), expected, call_text("correlate2d", image, kernel),
                 mistakes=[(np.zeros((height - 2, width - 2)), OFF_BY_ONE), *off_by_one(expected)])
 
@@ -97,13 +107,13 @@ def test_convolve2d_flips_the_edge_kernel():
 
 def test_convolve2d_flips_both_axes():
     kernel = np.array([[1, 2, 0], [0, 0, 0], [0, 0, 3]])
-    image = np.arange(20.0).reshape(4, 5)
-    expected = window_sums(image, kernel[::-1, ::-1])
+    image = np.array([[0, 1, 4, 9, 5], [3, 3, 5, 9, 4], [1, 0, 1, 4, 9], [5, 3, 3, 5, 9]], dtype=float)
+    expected = np.array([[1.0, 9.0, 29.0], [18.0, 20.0, 34.0]])  # e.g. 3*0 + 2*0 + 1*1 = 1
     check_array(ex.convolve2d(image, kernel), expected, call_text("convolve2d", image, kernel),
-                mistakes=[(window_sums(image, kernel), NOT_FLIPPED),
-                          (window_sums(image, kernel[::-1, :]), HALF_FLIPPED),
-                          (window_sums(image, kernel[:, ::-1]), HALF_FLIPPED),
-                          (window_sums(image, kernel.T), TRANSPOSED), *off_by_one(expected)])
+                mistakes=[(np.array([[5, 21, 49], [18, 28, 50]]), NOT_FLIPPED),
+                          (np.array([[13, 29, 24], [26, 36, 25]]), HALF_FLIPPED),
+                          (np.array([[9, 17, 26], [26, 28, 31]]), HALF_FLIPPED),
+                          (np.array([[9, 19, 41], [14, 18, 34]]), TRANSPOSED), *off_by_one(expected)])
 
 
 def test_convolve2d_of_uint8_images_is_float():

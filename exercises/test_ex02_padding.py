@@ -19,16 +19,6 @@ IGNORED_STRIDE = "the stride was ignored: keep every s-th window, out[i, j] star
 FLIPPED = "conv2d does not flip the kernel: it is a cross-correlation, like correlate2d"
 
 
-def strided_window_sums(image, kernel, pads, stride=1):
-    """The docstring's formula: pad with ((top, bottom), (left, right)) zeros, then one window at a time."""
-    padded = np.pad(np.asarray(image, dtype=np.float64), pads)
-    kernel = np.asarray(kernel, dtype=np.float64)
-    kh, kw = kernel.shape
-    rows = range(0, padded.shape[0] - kh + 1, stride)
-    cols = range(0, padded.shape[1] - kw + 1, stride)
-    return np.array([[np.sum(padded[i:i + kh, j:j + kw] * kernel) for j in cols] for i in rows])
-
-
 def test_zero_pad_by_one_surrounds_the_image_with_zeros():
     image = np.array([[1, 2], [3, 4]], dtype=np.uint8)
     expected = np.array([[0, 0, 0, 0], [0, 1, 2, 0], [0, 3, 4, 0], [0, 0, 0, 0]], dtype=float)
@@ -118,15 +108,17 @@ def test_output_size_rejects_bad_arguments(args, rule):
 def test_conv2d_valid_is_a_plain_correlation():
     image = np.arange(20.0).reshape(4, 5)
     kernel = np.array([[1.0, 2.0], [3.0, 4.0]])
-    expected = strided_window_sums(image, kernel, ((0, 0), (0, 0)))
+    expected = np.array([[41.0, 51.0, 61.0, 71.0], [91.0, 101.0, 111.0, 121.0], [141.0, 151.0, 161.0, 171.0]])
+    # e.g. 0*1 + 1*2 + 5*3 + 6*4 = 41
     check_array(ex.conv2d(image, kernel), expected, call_text("conv2d", image, kernel),
-                mistakes=[(strided_window_sums(image, kernel[::-1, ::-1], ((0, 0), (0, 0))), FLIPPED)])
+                mistakes=[(np.array([[19, 29, 39, 49], [69, 79, 89, 99], [119, 129, 139, 149]]), FLIPPED)])
 
 
 def test_conv2d_same_with_a_3x3_kernel_keeps_the_size():
     image = np.arange(25.0).reshape(5, 5)
     kernel = np.ones((3, 3))
-    expected = strided_window_sums(image, kernel, ((1, 1), (1, 1)))
+    expected = np.array([[12, 21, 27, 33, 24], [33, 54, 63, 72, 51], [63, 99, 108, 117, 81],
+                         [93, 144, 153, 162, 111], [72, 111, 117, 123, 84]], dtype=float)  # e.g. 0 + 1 + 5 + 6 = 12
     check_array(ex.conv2d(image, kernel, "same"), expected, call_text("conv2d", image, kernel, padding="same"),
                 hint="'same' with a 3x3 kernel pads one zero on every side")
 
@@ -135,35 +127,43 @@ def test_conv2d_same_with_an_even_kernel_pads_the_extra_row_at_the_bottom():
     kernel = np.ones((2, 2))
     expected = np.array([[8.0, 12.0, 7.0], [20.0, 24.0, 13.0], [13.0, 15.0, 8.0]])  # e.g. 0 + 1 + 3 + 4 = 8
     check_array(ex.conv2d(GRID, kernel, "same"), expected, call_text("conv2d", GRID, kernel, padding="same"),
-                mistakes=[(strided_window_sums(GRID, kernel, ((1, 0), (1, 0))), EXTRA_BEFORE),
-                          (strided_window_sums(GRID, kernel, ((1, 0), (0, 1))), EXTRA_BEFORE),
-                          (strided_window_sums(GRID, kernel, ((0, 1), (1, 0))), EXTRA_BEFORE)])
+                mistakes=[(np.array([[0, 1, 3], [3, 8, 12], [9, 20, 24]]), EXTRA_BEFORE),  # top and left
+                          (np.array([[1, 3, 2], [8, 12, 7], [20, 24, 13]]), EXTRA_BEFORE),  # top and right
+                          (np.array([[3, 8, 12], [9, 20, 24], [6, 13, 15]]), EXTRA_BEFORE)])  # bottom and left
 
 
 def test_conv2d_full_pads_k_minus_one_on_every_side():
     kernel = np.array([[1.0, 2.0], [3.0, 4.0]])
-    expected = strided_window_sums(GRID, kernel, ((1, 1), (1, 1)))  # (4, 4)
+    expected = np.array([[0, 4, 11, 6], [12, 27, 37, 17], [30, 57, 67, 29], [12, 20, 23, 8]], dtype=float)
+    # (4, 4); e.g. the corner 4 * GRID[0, 0] = 0, its neighbour 3 * 0 + 4 * 1 = 4
     check_array(ex.conv2d(GRID, kernel, "full"), expected, call_text("conv2d", GRID, kernel, padding="full"))
 
 
 def test_conv2d_with_an_int_padding_pads_that_many_zeros():
     kernel = np.ones((3, 3))
-    expected = strided_window_sums(GRID, kernel, ((2, 2), (2, 2)))  # (5, 5)
+    expected = np.array([[0, 1, 3, 3, 2], [3, 8, 15, 12, 7], [9, 21, 36, 27, 15], [9, 20, 33, 24, 13],
+                         [6, 13, 21, 15, 8]], dtype=float)  # (5, 5); the centre is the sum of GRID, 36
     check_array(ex.conv2d(GRID, kernel, 2), expected, call_text("conv2d", GRID, kernel, padding=2))
 
 
-@pytest.mark.parametrize("padding, stride, pads", [
-    pytest.param("valid", 2, ((0, 0), (0, 0)), id="H5-W6-k3-s2-valid"),
-    pytest.param("same", 2, ((1, 1), (0, 1)), id="H5-W6-k3-s2-same"),
-    pytest.param("valid", 3, ((0, 0), (0, 0)), id="H5-W6-k3-s3-valid"),
+VALID_STRIDE_1 = [[13, -1, -8, -8], [13, 13, -1, -8], [-1, 13, 13, -1]]
+SAME_STRIDE_1 = [[1, -6, -6, -6, 11], [13, -1, -8, -8, 12], [13, 13, -1, -8, 8], [-1, 13, 13, -1, 4],
+                 [-6, 1, 15, 8, 1]]  # with the pads of stride 2: one row above and below, one column right
+
+
+# padding, stride, the answer, the answer with the same pads and stride 1 (the stride ignored).
+@pytest.mark.parametrize("padding, stride, expected, stride_ignored", [
+    pytest.param("valid", 2, [[13, -8], [-1, 13]], VALID_STRIDE_1, id="H5-W6-k3-s2-valid"),
+    pytest.param("same", 2, [[1, -6, 11], [13, -1, 8], [-6, 15, 1]], SAME_STRIDE_1, id="H5-W6-k3-s2-same"),
+    pytest.param("valid", 3, [[13, -8]], VALID_STRIDE_1, id="H5-W6-k3-s3-valid"),
 ])
-def test_conv2d_with_stride_keeps_every_s_th_window(padding, stride, pads):
+def test_conv2d_with_stride_keeps_every_s_th_window(padding, stride, expected, stride_ignored):
     image = np.arange(30.0).reshape(5, 6) % 7
     kernel = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
-    expected = strided_window_sums(image, kernel, pads, stride)
+    expected = np.array(expected, dtype=float)
     what = call_text("conv2d", image, kernel, padding=padding, stride=stride)
     check_array(ex.conv2d(image, kernel, padding, stride), expected, what,
-                mistakes=[(strided_window_sums(image, kernel, pads, 1), IGNORED_STRIDE)],
+                mistakes=[(np.array(stride_ignored), IGNORED_STRIDE)],
                 hint="'same' with stride s pads max((ceil(n / s) - 1) * s + k - n, 0) zeros in total, "
                      "the smaller half before")
 

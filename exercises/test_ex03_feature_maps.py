@@ -18,19 +18,6 @@ WRAPPED = "uint8 arithmetic wraps around at 256: convert to float64 before multi
 ONE_CHANNEL = "a map is the sum over all C input channels of their correlations; one channel was left out"
 
 
-def maps_by_formula(image, kernels, pads=((0, 0), (0, 0))):
-    """out[i, j, k] = sum over a, b, c of padded[i + a, j + b, c] * kernels[a, b, c, k], window by window."""
-    image = np.asarray(image, dtype=np.float64)
-    kernels = np.asarray(kernels, dtype=np.float64)
-    if image.ndim == 2:
-        image, kernels = image[:, :, None], kernels[:, :, None, :]
-    padded = np.pad(image, (*pads, (0, 0)))
-    kh, kw, _, count = kernels.shape
-    rows, cols = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
-    return np.array([[[np.sum(padded[i:i + kh, j:j + kw, :] * kernels[..., k]) for k in range(count)]
-                      for j in range(cols)] for i in range(rows)])
-
-
 def test_relu_keeps_positive_values_and_zeroes_the_rest():
     x = np.array([-2, 0, 3], dtype=np.int8)
     check_array(ex.relu(x), np.array([0.0, 0.0, 3.0]), call_text("relu", x),
@@ -53,17 +40,29 @@ def test_four_3x3_kernels_on_a_28x28_image_give_28x28x4():
     image = (np.arange(28 * 28) % 13).reshape(28, 28).astype(np.uint8)
     kernels = np.stack([np.eye(3), np.ones((3, 3)) / 9, [[-1, 0, 1]] * 3, [[0, 0, 0], [0, 1, 0], [0, 0, 0]]],
                        axis=-1)  # (3, 3, 4)
-    expected = maps_by_formula(image, kernels, ((1, 1), (1, 1)))  # (28, 28, 4)
+    padded = np.pad(image.astype(float), 1)  # 'same' with a 3x3 kernel: one zero on every side
+
+    def under(a, b):
+        """The pixels that kernel weight (a, b) multiplies, for all 28x28 outputs at once."""
+        return padded[a:a + 28, b:b + 28]
+
+    expected = np.stack([under(0, 0) + under(1, 1) + under(2, 2),  # the diagonal kernel
+                         sum(under(a, b) for a in range(3) for b in range(3)) / 9,  # the 3x3 mean
+                         sum(under(a, 2) - under(a, 0) for a in range(3)),  # right column minus left column
+                         under(1, 1)], axis=-1)  # the centre kernel: the image itself; (28, 28, 4)
+    flipped = expected * [1, 1, -1, 1]  # only the third kernel changes when turned by 180 degrees: its sign
     check_array(ex.feature_maps(image, kernels), expected, call_text("feature_maps", image, kernels),
-                mistakes=[(np.moveaxis(expected, -1, 0), WRONG_AXIS),
-                          (maps_by_formula(image, kernels[::-1, ::-1], ((1, 1), (1, 1))), FLIPPED),
+                mistakes=[(np.moveaxis(expected, -1, 0), WRONG_AXIS), (flipped, FLIPPED),
                           (expected[1:-1, 1:-1], "the default padding is 'same': the maps keep the 28x28 size")])
 
 
 def test_valid_padding_shrinks_each_map_by_k_minus_one():
     image = np.arange(20.0).reshape(4, 5)
     kernels = np.arange(12.0).reshape(2, 2, 3) - 5  # (kh, kw, K) = (2, 2, 3)
-    expected = maps_by_formula(image, kernels)  # (3, 4, 3)
+    expected = np.array([[[27, 39, 51], [25, 41, 57], [23, 43, 63], [21, 45, 69]],
+                         [[17, 49, 81], [15, 51, 87], [13, 53, 93], [11, 55, 99]],
+                         [[7, 59, 111], [5, 61, 117], [3, 63, 123], [1, 65, 129]]], dtype=float)  # (3, 4, 3)
+    # e.g. map 0 at (0, 0): 0 * -5 + 1 * -2 + 5 * 1 + 6 * 4 = 27
     check_array(ex.feature_maps(image, kernels, padding="valid"), expected,
                 call_text("feature_maps", image, kernels, padding="valid"),
                 mistakes=[(np.moveaxis(expected, -1, 0), WRONG_AXIS)])
@@ -72,17 +71,21 @@ def test_valid_padding_shrinks_each_map_by_k_minus_one():
 def test_same_padding_with_an_even_kernel_pads_the_extra_row_at_the_bottom():
     image = np.arange(9.0).reshape(3, 3)
     kernels = np.ones((2, 2, 1))
-    expected = maps_by_formula(image, kernels, ((0, 1), (0, 1)))
+    expected = np.array([[8.0, 12.0, 7.0], [20.0, 24.0, 13.0], [13.0, 15.0, 8.0]])[:, :, None]  # 0 + 1 + 3 + 4 = 8
     check_array(ex.feature_maps(image, kernels), expected, call_text("feature_maps", image, kernels),
-                mistakes=[(maps_by_formula(image, kernels, ((1, 0), (1, 0))),
+                mistakes=[(np.array([[0, 1, 3], [3, 8, 12], [9, 20, 24]])[:, :, None],
                            "the extra row/column of 'same' padding goes at the bottom/right, as in TensorFlow")])
 
 
 def test_each_map_sums_over_all_input_channels():
     image = np.arange(40.0).reshape(4, 5, 2) % 7  # (H, W, C) = (4, 5, 2)
     kernels = np.arange(24.0).reshape(2, 2, 2, 3) % 5 - 2  # (kh, kw, C, K) = (2, 2, 2, 3)
-    expected = maps_by_formula(image, kernels)  # (3, 4, 3)
-    channel0 = maps_by_formula(image[:, :, :1], kernels[:, :, :1, :])
+    expected = np.array([[[-4, 5, -1], [-8, -7, 4], [-12, 9, -5], [-16, -3, 0]],
+                         [[4, 1, 3], [-7, 10, -13], [-4, 5, -1], [-8, -7, 4]],
+                         [[-16, -3, 0], [1, 6, -9], [4, 1, 3], [-7, 10, -13]]], dtype=float)  # (3, 4, 3)
+    channel0 = np.array([[[3, 13, -2], [-8, 3, 14], [-12, 0, 2], [-9, 4, -3]],
+                         [[-10, 5, 15], [-7, 2, -4], [3, 13, -2], [-8, 3, 14]],
+                         [[-9, 4, -3], [1, 15, -1], [-10, 5, 15], [-7, 2, -4]]])  # input channel 0 only
     check_array(ex.feature_maps(image, kernels, padding="valid"), expected,
                 call_text("feature_maps", image, kernels, padding="valid"),
                 mistakes=[(channel0, ONE_CHANNEL), (expected - channel0, ONE_CHANNEL)])
@@ -92,7 +95,7 @@ def test_each_map_gets_its_own_bias():
     image = np.arange(9.0).reshape(3, 3)
     kernels = np.stack([np.ones((2, 2)), -np.ones((2, 2))], axis=-1)  # (2, 2, 2)
     bias = np.array([0.5, -100.0])
-    plain = maps_by_formula(image, kernels)
+    plain = np.array([[[8.0, -8.0], [12.0, -12.0]], [[20.0, -20.0], [24.0, -24.0]]])  # 0 + 1 + 3 + 4 = 8
     check_array(ex.feature_maps(image, kernels, bias, padding="valid"), plain + bias,
                 call_text("feature_maps", image, kernels, bias, padding="valid"),
                 mistakes=[(plain, "the bias was not added"),
@@ -108,7 +111,7 @@ def test_the_activation_comes_after_the_bias(activation, function):
     image = np.array([[1.0, -2.0, 0.5], [0.0, 1.5, -1.0], [2.0, -0.5, 1.0]])
     kernels = np.stack([[[1.0, 0.0], [0.0, 1.0]], [[0.0, -1.0], [1.0, 0.0]]], axis=-1)  # (2, 2, 2)
     bias = np.array([-1.0, 0.5])
-    plain = maps_by_formula(image, kernels)
+    plain = np.array([[[2.5, 2.0], [-3.0, 1.0]], [[-0.5, 0.5], [2.5, 0.5]]])  # e.g. 1 + 1.5 = 2.5 and -(-2) + 0 = 2
     what = call_text("feature_maps", image, kernels, bias, padding="valid", activation=activation)
     check_array(ex.feature_maps(image, kernels, bias, "valid", activation), function(plain + bias), what,
                 mistakes=[(function(plain) + bias, "apply the activation after adding the bias, not before"),

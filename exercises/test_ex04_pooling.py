@@ -18,14 +18,6 @@ PARTIAL_WINDOWS = ("windows are 'valid': drop a window that sticks out of the ma
                    "H' = floor((H - p) / s) + 1")
 
 
-def pool_by_formula(x, reduce, pool_size, stride):
-    """out[i, j] = reduce(x[i * s:i * s + p, j * s:j * s + p]) over the spatial axes, window by window."""
-    x = np.asarray(x, dtype=np.float64)
-    rows = range(0, x.shape[0] - pool_size + 1, stride)
-    cols = range(0, x.shape[1] - pool_size + 1, stride)
-    return np.array([[reduce(x[i:i + pool_size, j:j + pool_size], axis=(0, 1)) for j in cols] for i in rows])
-
-
 def test_max_pool2d_keeps_the_largest_value_of_each_2x2_window():
     check_array(ex.max_pool2d(MAPS), np.array([[4.0, 8.0], [1.0, 7.0]]), call_text("max_pool2d", MAPS),
                 mistakes=[(np.array([[1.0, 0.0], [0.0, 5.0]]), "take the window's maximum, not its first value")])
@@ -38,39 +30,48 @@ def test_average_pool2d_takes_the_mean_of_each_2x2_window():
                           (4 * expected, "divide the window's sum by pool_size ** 2")])
 
 
-@pytest.mark.parametrize("name, reduce", [
-    pytest.param("max_pool2d", np.max, id="max"),
-    pytest.param("average_pool2d", np.mean, id="average"),
+@pytest.mark.parametrize("name, expected", [
+    pytest.param("max_pool2d", [[5.0, 3.0], [5.0, 5.0]], id="max"),
+    pytest.param("average_pool2d", [[1.5, 2.0], [4.0, 1.5]], id="average"),  # e.g. (0 + 1 + 5 + 0) / 4 = 1.5
 ])
-def test_a_5x5_map_with_a_2x2_pool_gives_2x2(name, reduce):
+def test_a_5x5_map_with_a_2x2_pool_gives_2x2(name, expected):
     x = np.arange(25.0).reshape(5, 5) % 6
-    expected = pool_by_formula(x, reduce, 2, 2)  # the last row and column are dropped
+    expected = np.array(expected)  # the last row and column are dropped
     check_array(getattr(ex, name)(x), expected, call_text(name, x), mistakes=[(np.zeros((3, 3)), PARTIAL_WINDOWS)])
 
 
-@pytest.mark.parametrize("name, reduce", [
-    pytest.param("max_pool2d", np.max, id="max"),
-    pytest.param("average_pool2d", np.mean, id="average"),
-])
-@pytest.mark.parametrize("pool_size, stride", [
-    pytest.param(2, 1, id="p2-s1-overlapping"),
-    pytest.param(3, 2, id="p3-s2"),
-    pytest.param(2, 3, id="p2-s3-gaps"),
-])
-def test_the_stride_sets_the_step_between_windows(name, reduce, pool_size, stride):
-    x = np.arange(42.0).reshape(6, 7) % 11 - 5
-    expected = pool_by_formula(x, reduce, pool_size, stride)
-    check_array(getattr(ex, name)(x, pool_size, stride), expected, call_text(name, x, pool_size, stride),
-                mistakes=[(pool_by_formula(x, reduce, pool_size, pool_size), IGNORED_STRIDE)])
+MAX_P2_S2 = [[3, 5, 0], [5, 1, 3], [2, 4, 5]]
+AVERAGE_P2_S2 = [[-1.0, 1.0, -2.5], [-0.75, -1.5, 0.5], [-0.5, 1.5, 0.75]]
 
 
-@pytest.mark.parametrize("name, reduce", [
-    pytest.param("max_pool2d", np.max, id="max"),
-    pytest.param("average_pool2d", np.mean, id="average"),
+# name, pool_size, stride, the answer, the answer with stride = pool_size (the stride ignored).
+@pytest.mark.parametrize("name, pool_size, stride, expected, stride_ignored", [
+    pytest.param("max_pool2d", 2, 1, [[3, 4, 5, 5, 0, 1], [3, 4, 5, 5, 3, 4], [5, 0, 1, 2, 3, 4],
+                                      [5, 3, 4, 5, 5, 0], [2, 3, 4, 5, 5, 3]], MAX_P2_S2,
+                 id="p2-s1-overlapping-max"),
+    pytest.param("average_pool2d", 2, 1, [[-1.0, 0.0, 1.0, -0.75, -2.5, -1.5], [0.5, 1.5, 2.5, 0.75, -1.0, 0.0],
+                                          [-0.75, -2.5, -1.5, -0.5, 0.5, 1.5], [0.75, -1.0, 0.0, 1.0, -0.75, -2.5],
+                                          [-0.5, 0.5, 1.5, 2.5, 0.75, -1.0]], AVERAGE_P2_S2,
+                 id="p2-s1-overlapping-average"),
+    pytest.param("max_pool2d", 3, 2, [[4, 5, 4], [5, 5, 5]], [[4, 5], [5, 5]], id="p3-s2-max"),
+    pytest.param("average_pool2d", 3, 2, np.array([[-6, 1, -3], [-1, 6, 2]]) / 9, np.array([[-6, -1], [-4, 1]]) / 9,
+                 id="p3-s2-average"),
+    pytest.param("max_pool2d", 2, 3, [[3, 5], [5, 5]], MAX_P2_S2, id="p2-s3-gaps-max"),
+    pytest.param("average_pool2d", 2, 3, [[-1.0, -0.75], [0.75, 1.0]], AVERAGE_P2_S2, id="p2-s3-gaps-average"),
 ])
-def test_each_channel_is_pooled_on_its_own(name, reduce):
+def test_the_stride_sets_the_step_between_windows(name, pool_size, stride, expected, stride_ignored):
+    x = np.arange(42.0).reshape(6, 7) % 11 - 5  # rows [-5, -4, -3, -2, -1, 0, 1], [2, 3, 4, 5, -5, -4, -3] ...
+    check_array(getattr(ex, name)(x, pool_size, stride), np.array(expected, dtype=float),
+                call_text(name, x, pool_size, stride), mistakes=[(np.array(stride_ignored), IGNORED_STRIDE)])
+
+
+@pytest.mark.parametrize("name, expected", [
+    pytest.param("max_pool2d", [[[4, 40], [8, 10]], [[1, 80], [7, 70]]], id="max"),
+    pytest.param("average_pool2d", [[[2.5, 25.0], [2.0, 2.5]], [[0.25, 20.0], [4.5, 45.0]]], id="average"),
+])
+def test_each_channel_is_pooled_on_its_own(name, expected):
     x = np.stack([MAPS, 10 * MAPS.T], axis=-1).astype(np.float64)  # (H, W, C) = (4, 4, 2)
-    expected = pool_by_formula(x, reduce, 2, 2)  # (2, 2, 2)
+    expected = np.array(expected, dtype=float)  # (2, 2, 2)
     check_array(getattr(ex, name)(x), expected, call_text(name, x),
                 mistakes=[(np.moveaxis(expected, -1, 0), "keep the channels on the last axis: (H', W', C)"),
                           (np.zeros((2, 2)), "pool each channel on its own; never reduce the channel axis"),

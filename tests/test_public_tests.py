@@ -79,3 +79,34 @@ def test_every_failure_on_the_stubs_says_not_implemented(stub_run):
 def test_every_public_test_passes_on_the_solutions(solution_run, stub_run):
     assert solution_run.returncode == 0, solution_run.output
     assert solution_run.count("passed") == len(solution_run.outcomes) == len(stub_run.outcomes), solution_run.output
+
+
+LESSON_LOOP = '''
+import numpy as np
+
+
+def correlate2d(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(image.shape[0] - 2):  # the lesson's loop: right for a 3x3 kernel only
+        for j in range(image.shape[1] - kw + 1):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+def convolve2d(image, kernel):
+    return correlate2d(image, np.asarray(kernel)[::-1, ::-1])
+'''
+
+
+def test_the_lessons_loop_that_leaves_the_last_row_unfilled_gets_its_hint(tmp_path):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "exercises" / "ex01_convolution.py").write_text(LESSON_LOOP)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull,
+                          "--rootdir", str(tmp_path), "exercises/test_ex01_convolution.py"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert "the last row or column of the output was never filled" in run.stdout, run.stdout[-3000:]
