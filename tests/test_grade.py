@@ -139,6 +139,9 @@ def test_the_console_says_which_tests_did_not_run_and_why(sample):
     students = len({student for student, _ in not_run})
     assert (f"note: {len(not_run)} test(s) of {students} student(s) count in no total, not run (--lenet skip)"
             in " ".join(run.stderr.split()))
+    feedback = (out / "ada_reference" / "feedback.md").read_text()
+    assert re.search(r"NOT RUN \*\*accuracy.*\*\* \(worth \d+; counts in no total\)", feedback), feedback
+    assert re.search(r"accuracy[^<]*</td><td colspan=\"3\">not run</td>", (out / "report.html").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,8 @@ def test_results_json_is_gradescope_shaped_and_round_trips(tmp_path):
     assert data["score"] == 4
     assert {"name", "score", "max_score", "output", "visibility"} <= set(data["tests"][0])
     assert "status" not in data["tests"][2], "a test that did not run is neither passed nor failed"
+    assert sum(test["max_score"] for test in data["tests"]) == sample().total()[1], "the tests add up to possible"
+    assert data["tests"][2]["output"] == "not run (--lenet skip) (worth 10 points when run)"
     (tmp_path / "results.json").write_text(json.dumps(data))
     assert load_student_result(tmp_path / "results.json") == sample()
 
