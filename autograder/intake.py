@@ -105,11 +105,18 @@ def _wrapper(paths: list[tuple[str, ...]]) -> str | None:
 
 
 def _ignored_warning(names: list[str]) -> list[str]:
-    if not names:
-        return []
-    listed = ", ".join(names[:MAX_WARNINGS_LISTED])
-    more = f" and {len(names) - MAX_WARNINGS_LISTED} more" if len(names) > MAX_WARNINGS_LISTED else ""
-    return [f"ignored (not an exercise file): {listed}{more}"]
+    """The warnings for ignored paths: exercise files out of place apart from files that are none."""
+    misplaced = [name for name in names if PurePosixPath(name).name in ALLOWED_FILES]
+    others = [name for name in names if name not in misplaced]
+    groups = [("ignored (an exercise file, but in a sub-folder: put the exercise files at the top of the "
+               "submission, or all in one folder)", misplaced), ("ignored (not an exercise file)", others)]
+    warnings = []
+    for why, group in groups:
+        if group:
+            listed = ", ".join(group[:MAX_WARNINGS_LISTED])
+            more = f" and {len(group) - MAX_WARNINGS_LISTED} more" if len(group) > MAX_WARNINGS_LISTED else ""
+            warnings.append(f"{why}: {listed}{more}")
+    return warnings
 
 
 def _copy_bounded(source, target: Path, limit: int, name: str) -> None:

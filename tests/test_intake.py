@@ -60,6 +60,18 @@ def test_files_inside_one_wrapping_folder_are_found(tmp_path):
     assert (tmp_path / "scratch" / "ex04_pooling.py").read_text() == "B = 2\n"
 
 
+def test_an_exercise_file_in_a_sub_folder_is_named_as_misplaced(tmp_path):
+    folder = tmp_path / "class" / "eli"
+    write(folder / "ex01_convolution.py", "A = 1\n")
+    write(folder / "code" / "ex04_pooling.py")
+    write(folder / "notes.txt")
+    taken = intake.take_in(intake.Student("eli", folder), tmp_path / "scratch")
+    assert taken.files == ["ex01_convolution.py"]
+    assert taken.warnings == [
+        "ignored (an exercise file, but in a sub-folder: put the exercise files at the top of the submission, "
+        "or all in one folder): code/ex04_pooling.py", "ignored (not an exercise file): notes.txt"]
+
+
 @pytest.mark.parametrize("member", ["../ex01_convolution.py", "/etc/ex01_convolution.py", "a/../../x.py",
                                     "C:\\ex01_convolution.py"], ids=["dotdot", "absolute", "nested-dotdot", "windows"])
 def test_zip_slip_members_are_refused(tmp_path, member):
