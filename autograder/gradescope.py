@@ -62,7 +62,7 @@ def write_zip(out_dir: Path, *, lenet: str = "weights", timeout_s: float = 10.0)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    lenet = otter.lenet_mode_with_data(lenet, ZIP_NAME)
+    lenet = otter.lenet_mode_with_data(lenet, f"{ZIP_NAME} is built")
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "convkit"
         _copy_source(source)

@@ -232,7 +232,7 @@ def lenet_mode_with_data(lenet: str, what: str) -> str:
     """`lenet`, or "skip" with a warning when the MNIST files its accuracy tests need are not found here."""
     if lenet == "skip" or mnist_files(lenet):
         return lenet
-    print(f"warning: MNIST not found (set CONVKIT_DATA_DIR); {what} is built as with --lenet skip: the LeNet "
+    print(f"warning: MNIST not found (set CONVKIT_DATA_DIR); {what} as with --lenet skip: the LeNet "
           "accuracy tests are not run", file=sys.stderr)
     return "skip"
 
@@ -294,7 +294,7 @@ def build_all(out_dir: Path, exercises: list[str] = EXERCISE_NAMES, *, seed: int
     if lenet not in ("weights", "train", "skip"):
         raise ValueError(f"lenet must be 'weights', 'train' or 'skip', got {lenet!r}")
     if KERAS_EXERCISE in exercises:
-        lenet = lenet_mode_with_data(lenet, f"{KERAS_EXERCISE}.zip")
+        lenet = lenet_mode_with_data(lenet, f"{KERAS_EXERCISE}.zip is built")
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="convkit-otter-") as tmp:

@@ -13,12 +13,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder import batch
+from autograder import batch, otter
 from autograder.results import StudentResult
 from autograder.stubs import EXERCISE_NAMES, ROOT
 
 MUTANT_CATALOGUE = ROOT / "tests" / "mutants.py"
 KERAS_FILES = ("ex06_lenet5.py",)
+REFERENCE_WEIGHTS = ROOT / "examples" / "sample_class" / "ada_reference" / "lenet5.weights.h5"
 
 
 def load_mutants() -> list:
@@ -41,6 +42,8 @@ def build_class(class_dir: Path, mutants: list) -> None:
         (class_dir / student).mkdir(parents=True)
         for name in EXERCISE_NAMES:
             shutil.copy(ROOT / folder / f"{name}.py", class_dir / student / f"{name}.py")
+    # Weights the reference recipe trained, for the LeNet accuracy tests in weights mode.
+    shutil.copy(REFERENCE_WEIGHTS, class_dir / "solutions" / REFERENCE_WEIGHTS.name)
     for mutant, source in mutants:
         student = class_dir / f"mutant-{mutant.id}"
         student.mkdir()
@@ -78,7 +81,8 @@ def main(*, mutants: bool = True, jobs: int = 2) -> int:
     with tempfile.TemporaryDirectory(prefix="convkit-validate-") as tmp:
         class_dir, out_dir = Path(tmp) / "class", Path(tmp) / "out"
         build_class(class_dir, catalogue)
-        graded = batch.grade_class(class_dir, batch.BatchOptions(out_dir=out_dir, jobs=jobs, lenet="skip"))
+        lenet = otter.lenet_mode_with_data("weights", "validate runs")
+        graded = batch.grade_class(class_dir, batch.BatchOptions(out_dir=out_dir, jobs=jobs, lenet=lenet))
     results = {r.student: r for r in graded}
     for mutant, _ in catalogue:
         earned, possible = results[f"mutant-{mutant.id}"].exercise_points()[mutant.exercise]
