@@ -23,8 +23,13 @@ from autograder.stubs import EXERCISE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
+GRADES_CSV = "grades.csv"
+REPORT_HTML = "report.html"
 OTTER_CSV = "otter-crosscheck.csv"
+OTTER_ZIPS = "otter-zips"
 GRADER_LOG = "grader-errors.log"
+#: What the batch writes beside the student folders of OUT: no student id may take one of these names.
+OUTPUT_NAMES = (GRADES_CSV, REPORT_HTML, OTTER_CSV, OTTER_ZIPS, GRADER_LOG)
 #: The status of a student whose grading process failed; `resume` grades such students again.
 GRADER_ERROR = "grader error"
 
@@ -110,7 +115,7 @@ def build_otter_zips(options: BatchOptions) -> dict[str, Path]:
     """The Otter autograder zips of the cross-check, built with this batch's seed and LeNet mode."""
     from autograder import otter
 
-    paths = otter.build_all(options.out_dir / "otter-zips", seed=options.seed, lenet=options.lenet)
+    paths = otter.build_all(options.out_dir / OTTER_ZIPS, seed=options.seed, lenet=options.lenet)
     return {path.stem: path for path in paths}
 
 
@@ -120,7 +125,7 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     `progress`, when given, is called as `progress(done, total, result)` after each student.
     """
     class_dir = Path(class_dir) if class_dir else SAMPLE_CLASS
-    students, warnings = intake.discover(class_dir)
+    students, warnings = intake.discover(class_dir, reserved=OUTPUT_NAMES)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     done: dict[str, StudentResult] = {}
     if options.resume:
@@ -130,7 +135,7 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
                     and not (options.otter and _lacks_otter_verdicts(kept)):
                 done[student.id] = kept
     todo = [s for s in students if s.id not in done]
-    csv_path = options.out_dir / "grades.csv"
+    csv_path = options.out_dir / GRADES_CSV
     write_grades_csv(csv_path, list(done.values()))
     if progress:
         progress(len(done), len(students), None)

@@ -29,7 +29,7 @@ def _grade(args: argparse.Namespace) -> int:
             bar.update(task, completed=done, total=total,
                        description=f"graded {result.student}" if result else "grading")
         results = batch.grade_class(class_dir, options, progress)
-    report.write_class_report(options.out_dir / "report.html", results)
+    report.write_class_report(options.out_dir / batch.REPORT_HTML, results)
     summary = Console()
     report.print_summary(results, summary if summary.is_terminal else Console(width=120))
     console.print(f"wrote {options.out_dir / 'grades.csv'}, {options.out_dir / 'report.html'} and one folder "

@@ -55,8 +55,11 @@ class Intake:
     warnings: list[str] = field(default_factory=list)
 
 
-def discover(class_dir: Path) -> tuple[list[Student], list[str]]:
-    """The students of a class folder, sorted by id, and warnings about entries that are not students."""
+def discover(class_dir: Path, reserved: tuple[str, ...] = ()) -> tuple[list[Student], list[str]]:
+    """The students of a class folder, sorted by id, and warnings about entries that are not students.
+
+    `reserved` names the grader's own output files and folders, which no student id may take.
+    """
     class_dir = Path(class_dir)
     if not class_dir.is_dir():
         raise FileNotFoundError(f"class folder {class_dir} does not exist or is not a folder")
@@ -72,6 +75,10 @@ def discover(class_dir: Path) -> tuple[list[Student], list[str]]:
             continue
         if not _STUDENT_ID.match(student_id):
             warnings.append(f"{entry.name}: a student id uses letters, digits and . _ @ + - only; ignored")
+            continue
+        if student_id in reserved:
+            warnings.append(f"{entry.name}: the student id {student_id} is the name of a file the grader writes; "
+                            "rename the entry; ignored")
             continue
         if student_id in students:
             warnings.append(f"{entry.name}: student {student_id} also has {students[student_id].path.name}; "

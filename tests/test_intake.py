@@ -34,6 +34,15 @@ def test_it_finds_folders_and_zips_sorted_and_warns_about_other_entries(tmp_path
     assert any("notes.txt" in w for w in warnings)
 
 
+def test_a_student_id_that_names_one_of_the_graders_output_files_is_refused(tmp_path):
+    write(tmp_path / "report.html" / "ex01_convolution.py")
+    make_zip(tmp_path / "grades.csv.zip", {"ex01_convolution.py": "y = 2\n"})
+    write(tmp_path / "bob" / "ex01_convolution.py")
+    students, warnings = intake.discover(tmp_path, reserved=("grades.csv", "report.html"))
+    assert [s.id for s in students] == ["bob"]
+    assert sum("is the name of a file the grader writes" in w for w in warnings) == 2
+
+
 def test_a_folder_and_a_zip_for_the_same_student_keep_the_folder(tmp_path):
     write(tmp_path / "alice" / "ex01_convolution.py")
     make_zip(tmp_path / "alice.zip", {"ex01_convolution.py": "z = 3\n"})
