@@ -173,11 +173,14 @@ def _system_links() -> list[str]:
 
 
 def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | None, tmp_mb: int,
-                  writable: bool = False, files: dict[str, Path] | None = None) -> list[str]:
+                  writable: bool = False, files: dict[str, Path] | None = None,
+                  hidden_modules: tuple[str, ...] | list[str] = ()) -> list[str]:
     """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above.
 
     `submission_dir` is seen read-only at `SUBMISSION_MOUNT`, or read-write with `writable`; `files` maps
-    more paths inside (e.g. "/etc/hosts") to read-only files outside.
+    more paths inside (e.g. "/etc/hosts") to read-only files outside. The installed packages named in
+    `hidden_modules` (e.g. "scipy.signal", "tensorflow") are emptied from the view, so that code inside
+    cannot import them whatever it does to its own import machinery.
     """
     args = ["bwrap", *_system_links(), "--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20),
             "--perms", "1777", "--tmpfs", "/tmp"]
@@ -193,6 +196,7 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
         for folder in inside:
             args += [x for name in KIT_NAMES if os.path.isdir(os.path.join(folder, name))
                      for x in ("--tmpfs", os.path.join(folder, name))]
+            args += _hiding_args(folder, hidden_modules)
     for inside, outside in (files or {}).items():
         args += ["--ro-bind", str(outside), inside]
     mount = "--bind" if writable else "--ro-bind"
@@ -202,6 +206,22 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
     if uid is None:
         return args + ["--unshare-user", "--", *python_argv]
     return args + ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", *setpriv(uid), *python_argv]
+
+
+def _hiding_args(folder: str, modules) -> list[str]:
+    """bwrap arguments that empty the packages `modules` (dotted names) found under the sys.path `folder`:
+    an empty tmpfs over a package folder, /dev/null over a single-file module or extension."""
+    args = []
+    for name in modules:
+        path = os.path.join(folder, *name.split("."))
+        if os.path.isdir(path):
+            args += ["--tmpfs", path]
+        parent, last = os.path.split(path)
+        if os.path.isdir(parent):
+            for entry in sorted(os.listdir(parent)):
+                if entry == f"{last}.py" or (entry.startswith(f"{last}.") and entry.endswith(".so")):
+                    args += ["--ro-bind", "/dev/null", os.path.join(parent, entry)]
+    return args
 
 
 def setpriv(uid: int) -> list[str]:

@@ -238,7 +238,7 @@ class Sandbox:
             raise self._reply_error(reply, worker, "call")
         try:
             return wire.Codec(blobs, foreign=ForeignValue).decode(reply.get("value"))
-        except (wire.WireError, MemoryError):
+        except (wire.WireError, MemoryError, ValueError):  # ValueError: numpy refusing a forged shape.
             self._stop()
             raise Crashed("crashed (the worker sent an unreadable answer)") from None
 
@@ -256,8 +256,11 @@ class Sandbox:
             return worker
         self._stop()
         limits = self.keras_limits if keras else self.limits
+        # The forbidden packages are refused by an import hook in the worker and, under bubblewrap, also
+        # left out of its file view: a module that removes the hook still finds nothing to import.
         self._worker = worker = WorkerProcess(self.submission_dir, module, limits, mode=self.mode, keras=keras,
-                                              use_uid="uid" in self.isolation, output=self._output)
+                                              use_uid="uid" in self.isolation, output=self._output,
+                                              hidden_modules=[] if keras else self.forbidden.get(module, []))
         try:
             worker.wait_ready(max(30.0, limits.import_timeout_s))
         except SandboxError:

@@ -104,8 +104,9 @@ class WorkerProcess:
     """One worker process that imported (or is about to import) one student module."""
 
     def __init__(self, submission_dir: Path, module: str, limits, *, mode: str, use_uid: bool, keras: bool,
-                 output: Output):
-        """Start the worker for `module`; `mode` is "bwrap", "uid" or "process"; `limits` a `Limits`."""
+                 output: Output, hidden_modules: tuple[str, ...] | list[str] = ()):
+        """Start the worker for `module`; `mode` is "bwrap", "uid" or "process"; `limits` a `Limits`;
+        `hidden_modules` are packages the worker's file view leaves out (bwrap mode only)."""
         self.module, self.limits, self.keras, self.mode = module, limits, keras, mode
         self.lease = isolation.lease_uid() if use_uid else None
         uid = self.lease.uid if self.lease else None
@@ -122,7 +123,8 @@ class WorkerProcess:
         out_r, out_w = os.pipe()
         argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w)
         if self.mode == "bwrap":
-            argv = isolation.bwrap_command(submission_dir, argv, uid=uid, tmp_mb=limits.tmp_mb)
+            argv = isolation.bwrap_command(submission_dir, argv, uid=uid, tmp_mb=limits.tmp_mb,
+                                           hidden_modules=hidden_modules)
         elif uid is not None:
             argv = [*isolation.setpriv(uid), *argv]
         try:

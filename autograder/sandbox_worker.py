@@ -162,7 +162,8 @@ class Codec:
             return array
         if tag == "objarray":
             shape = tuple(node.get("shape", ()))
-            if not all(type(n) is int and n >= 0 for n in shape) or math.prod(shape) > MAX_ITEMS:
+            if len(shape) > 32 or not all(type(n) is int and 0 <= n <= MAX_ITEMS for n in shape) \
+                    or math.prod(shape) > MAX_ITEMS:
                 raise WireError("bad object array shape")
             return np.full(shape, None, dtype=object)
         if tag == "foreign" and self.make_foreign is not None:

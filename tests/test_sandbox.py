@@ -564,6 +564,26 @@ def test_row30_forbidden_imports_are_refused_in_the_numpy_exercises(tmp_path, so
     assert raised.value.reason == "forbidden API"
 
 
+HOOK_REMOVED = """
+import importlib
+import sys
+
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PolicyFinder"]
+
+
+def correlate2d(image, kernel):
+    return getattr(importlib.import_module("scipy." + "sig" + "nal"), "correlate2d")(image, kernel, "valid")
+"""
+
+
+def test_row30_a_module_that_removes_the_import_hook_still_finds_no_forbidden_package(tmp_path):
+    if "namespaces" not in isolation.available_layers():
+        pytest.skip("leaving packages out of the worker's file view needs bubblewrap")
+    folder = submission(tmp_path, ex01_convolution=HOOK_REMOVED)
+    with Sandbox(folder, FAST) as sandbox, pytest.raises(StudentException, match="AttributeError.*correlate2d"):
+        sandbox.call("ex01_convolution", "correlate2d", np.ones((3, 3)), np.ones((2, 2)))
+
+
 def test_an_exception_whose_message_cannot_be_printed_is_still_reported(tmp_path):
     folder = submission(tmp_path, ex01_convolution="""
         class Loud(ValueError):
@@ -658,3 +678,11 @@ def test_keras_predictions_with_submitted_weights_match_the_same_model_run_here(
         with pytest.raises(NotSubmitted, match="other.weights.h5"):
             sandbox.keras_predict(x, weights="other.weights.h5")
     np.testing.assert_allclose(probabilities, keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [[0, 10**20], [1] * 40, [-1]], ids=["huge-dimension", "too-many-axes", "negative"])
+def test_a_forged_object_array_shape_is_a_wire_error_not_a_grader_crash(shape):
+    from autograder import sandbox_worker
+
+    with pytest.raises(sandbox_worker.WireError, match="bad object array shape"):
+        sandbox_worker.Codec([]).decode({"t": "objarray", "shape": shape})
