@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import jinja2
+import numpy as np
 
 from autograder.results import FAILED, NOT_RUN, PASSED, StudentResult, _number
 from autograder.stubs import EXERCISE_NAMES
@@ -50,3 +52,38 @@ def _shared_output(tests) -> str:
     if len(tests) > 1 and len(outputs) == 1 and all(t.status != PASSED for t in tests):
         return outputs.pop()
     return ""
+
+
+#: At most this many answer pictures per student, so a student who fails everything costs little time.
+MAX_FIGURES = 24
+
+
+def answer_figure(got: np.ndarray, expected: np.ndarray, path: Path) -> None:
+    """Draw a wrong array answer beside the expected one and their difference, as a small PNG at `path`.
+
+    Arrays of one axis are drawn as one row; of three or more axes, the 2-D slice (over the first two axes)
+    holding the worst element is drawn, named in the title.
+    """
+    from matplotlib.figure import Figure
+
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    where = ""
+    if got.ndim == 1:
+        got, expected = got[None, :], expected[None, :]
+    elif got.ndim > 2:
+        worst = np.unravel_index(int(np.argmax(np.abs(got - expected))), got.shape)
+        where = f" at [:, :, {', '.join(str(int(i)) for i in worst[2:])}]"
+        got, expected = got[(slice(None), slice(None), *worst[2:])], expected[(slice(None), slice(None), *worst[2:])]
+    figure = Figure(figsize=(7.5, 2.6), layout="constrained")
+    low, high = min(got.min(), expected.min()), max(got.max(), expected.max())
+    difference = got - expected
+    limit = max(float(np.abs(difference).max()), 1e-12)
+    panels = [(got, f"your answer{where}", "viridis", low, high), (expected, "expected", "viridis", low, high),
+              (difference, "yours - expected", "RdBu_r", -limit, limit)]
+    for axes, (values, title, cmap, vmin, vmax) in zip(figure.subplots(1, 3), panels, strict=True):
+        image = axes.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        axes.set_title(title, fontsize=9)
+        axes.set_xticks([])
+        axes.set_yticks([])
+        figure.colorbar(image, ax=axes, shrink=0.8)
+    figure.savefig(path, dpi=72)

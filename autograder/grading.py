@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -121,10 +122,11 @@ def _message(error: BaseException) -> tuple[str, str]:
 class Collector:
     """A pytest plugin that turns hidden-test reports into `TestResult`s with points from the markers."""
 
-    def __init__(self, provider, error_log: Path, sandbox=None):
+    def __init__(self, provider, error_log: Path, sandbox=None, figure_dir: Path | None = None):
         self.provider = provider
         self.sandbox = sandbox
         self.error_log = error_log
+        self.figure_dir = figure_dir
         self.results: list[TestResult] = []
 
     def pytest_configure(self, config):
@@ -157,8 +159,20 @@ class Collector:
             if test.reason == "grader error":
                 with open(self.error_log, "a", encoding="utf-8") as log:
                     log.write(f"== {item.nodeid}\n{''.join(traceback.format_exception(error))}\n")
+            if isinstance(error, CheckFailure) and error.arrays is not None:
+                test.figure = self._draw(test, *error.arrays)
         self.results = [r for r in self.results if (r.exercise, r.name) != (test.exercise, test.name)]
         self.results.append(test)
+
+
+    def _draw(self, test: TestResult, got, expected) -> str:
+        """The file name of a new picture of a wrong array answer, or "" past `feedback.MAX_FIGURES`."""
+        drawn = sum(1 for r in self.results if r.figure)
+        if self.figure_dir is None or drawn >= feedback.MAX_FIGURES:
+            return ""
+        name = f"{test.exercise}-{re.sub(r'[^A-Za-z0-9]+', '-', test.name).strip('-')[:80]}.png"
+        feedback.answer_figure(got, expected, self.figure_dir / name)
+        return name
 
 
 def _provider(spec: GradingSpec, sandbox):
@@ -195,7 +209,7 @@ def grade(spec: GradingSpec) -> StudentResult:
         result.warnings.append(f"invalid submission: {spec.invalid}")
     limits = Limits(call_timeout_s=spec.timeout_s)
     with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation) as sandbox:
-        collector = Collector(_provider(spec, sandbox), out_dir.parent / "grader-errors.log", sandbox)
+        collector = Collector(_provider(spec, sandbox), out_dir.parent / "grader-errors.log", sandbox, out_dir)
         # Installed pytest plugins (hypothesis, xdist, ...) have no say in grading and cost seconds to load;
         # the hidden tests judge with the check library, so pytest's assertion rewriting is not needed either.
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

@@ -34,6 +34,8 @@ class TestResult:
     status: str = FAILED
     output: str = ""
     reason: str = ""
+    #: File name, beside feedback.md, of the picture of a wrong array answer (got, expected, difference).
+    figure: str = ""
 
 
 @dataclass

@@ -45,10 +45,12 @@ class CheckFailure(AssertionError):
     Remedy: read the message's three lines, fix the function, and run the tests again.
     """
 
-    def __init__(self, what: str, detail: str, hint: str | None = None):
+    def __init__(self, what: str, detail: str, hint: str | None = None, arrays: tuple | None = None):
         self.what = what
         self.detail = detail
         self.hint = hint
+        #: (got, expected) as float64 when same-shaped arrays differ in value; the grader draws them.
+        self.arrays = arrays
         lines = [f"checked: {what}", f"got vs expected: {detail}"]
         if hint:
             lines.append(f"hint: {hint}")
@@ -159,7 +161,7 @@ def check_array(
     index = [int(i) for i in worst]
     detail = (f"worst element at {index}: got {got64[worst]:.6g}, expected {expected64[worst]:.6g} "
               f"({int((~close).sum())} of {close.size} elements differ)")
-    fail(what, detail, _matching_mistake(got64, mistakes, rtol, atol) or hint)
+    raise CheckFailure(what, detail, _matching_mistake(got64, mistakes, rtol, atol) or hint, (got64, expected64))
 
 
 def check_int(got: Any, expected: int, what: str, *, hint: str | None = None,

@@ -103,6 +103,14 @@ def test_feedback_says_why_points_were_lost(sample, student, message):
     assert message in (sample[0] / student / "feedback.md").read_text()
 
 
+def test_a_wrong_array_answer_is_pictured_beside_the_expected_one_in_the_feedback(sample):
+    folder = sample[0] / "eve_noflip"
+    pictures = re.findall(r"!\[[^]]*\]\(([^)]+\.png)\)", (folder / "feedback.md").read_text())
+    assert pictures and all((folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in pictures)
+    assert all(name.startswith("ex01_convolution-") for name in pictures)
+    assert not list((sample[0] / "cara_stubs").glob("*.png")), "a function that raised has no answer to draw"
+
+
 def test_results_json_follows_the_gradescope_format_and_records_isolation(sample):
     for path in sample[0].glob("*/results.json"):
         data = json.loads(path.read_text())
