@@ -208,11 +208,14 @@ class Sandbox:
     def keras_predict(self, x_eval: np.ndarray, *, module: str = "ex06_lenet5",
                       weights: str | None = "lenet5.weights.h5",
                       train: tuple[np.ndarray, np.ndarray] | None = None,
-                      train_timeout_s: float | None = None) -> np.ndarray:
+                      train_timeout_s: float | None = None, model_json: str | None = None) -> np.ndarray:
         """Predictions (N, num_classes) of the student's `build_lenet5()` model on `x_eval`.
 
         The model gets the submitted `weights` file (a file name in the submission) or, with
-        `train=(x_train, y_train)`, the student's `train_lenet5(model, x_train, y_train)`.
+        `train=(x_train, y_train)`, the student's `train_lenet5(model, x_train, y_train)`. With `model_json`
+        (the JSON the trusted side judged the architecture on), the predictions come from that architecture
+        rebuilt in a worker that never imports the student's module, so an answer about the architecture
+        that differs from the model actually used gains nothing.
         """
         if weights is not None:
             if Path(weights).name != weights or weights.startswith("."):
@@ -224,14 +227,38 @@ class Sandbox:
         if train is not None:
             kwargs = {"x_train": train[0], "y_train": train[1]}
             timeout += train_timeout_s or self.keras_limits.train_timeout_s
-        header = {"op": "keras_predict", "builder": "build_lenet5", "trainer": "train_lenet5", "weights": weights}
-        return self._request(module, header, (x_eval,), kwargs, keras=True, timeout=timeout)
+        student = {"builder": "build_lenet5", "trainer": "train_lenet5"}
+        if model_json is None:
+            header = {"op": "keras_predict", **student, "weights": weights}
+            return self._request(module, header, (x_eval,), kwargs, keras=True, timeout=timeout)
+        rebuild = {"op": "keras_rebuild_predict", "model_json": model_json}
+        if train is None:
+            return self._request(module, rebuild | {"weights_file": weights}, (x_eval,), {}, keras=True,
+                                 worker=self._clean_keras_worker())
+        trained = self._request(module, {"op": "keras_train_weights", **student}, (), kwargs, keras=True,
+                                timeout=timeout)
+        if type(trained) is not list or not all(type(w) is np.ndarray and w.dtype.kind == "f" for w in trained):
+            raise Crashed("model.get_weights() after train_lenet5 did not give a list of float arrays")
+        return self._request(module, rebuild, (x_eval,), {"weights": trained}, keras=True,
+                             worker=self._clean_keras_worker())
+
+    def _clean_keras_worker(self) -> WorkerProcess:
+        """A Keras worker that imports no student module (it rebuilds models from their JSON)."""
+        self._stop()
+        self._worker = worker = WorkerProcess(self.submission_dir, "", self.keras_limits, mode=self.mode, keras=True,
+                                              use_uid="uid" in self.isolation, output=self._output)
+        try:
+            worker.wait_ready(max(30.0, self.keras_limits.import_timeout_s))
+        except SandboxError:
+            self._stop()
+            raise
+        return worker
 
     def _request(self, module: str, header: dict, args: tuple, kwargs: dict, *, keras: bool,
-                 timeout: float | None = None):
+                 timeout: float | None = None, worker: WorkerProcess | None = None):
         codec = wire.Codec([], strict=True)
         header |= {"args": codec.encode(list(args)), "kwargs": codec.encode(kwargs)}
-        worker = self._worker_for(module, keras)
+        worker = worker or self._worker_for(module, keras)
         reply, blobs = self._exchange(worker, header, codec.blobs, timeout or worker.limits.call_timeout_s, "call")
         self._copy_back(codec.arrays, reply, blobs)
         if reply.get("status") != "ok":

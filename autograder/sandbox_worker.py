@@ -12,7 +12,8 @@ as ``{"t": "list" | "tuple" | "dict", "v": ...}``; a plain ndarray as ``{"t": "n
 scalar as ``{"t": "np", "i": blob}``; an object-dtype array as ``{"t": "objarray", "shape": ...}`` (its
 elements never travel); anything else a student returns as ``{"t": "foreign", "name": <type name>}``.
 Requests: ``import`` (module, forbidden), ``call`` (function, args, kwargs), ``keras_json``,
-``keras_predict``. Replies: ``{"status": "ok", "value": ...}`` or ``{"status": "error", "kind": ...}``, plus
+``keras_predict``, ``keras_train_weights`` and, in a worker that imports no student module,
+``keras_rebuild_predict``. Replies: ``{"status": "ok", "value": ...}`` or ``{"status": "error", "kind": ...}``, plus
 ``"mutated"``: ``[[argument array index, blob], ...]`` for input arrays whose content the call changed.
 
 The trusted side imports this module too, for the wire format (`Codec`, frames, `load_npy`); everything
@@ -337,6 +338,27 @@ class Worker:
             model.load_weights(os.path.join(os.getcwd(), header["weights"]))
         if x_train is not None:
             self.function(header["trainer"])(model, x_train, y_train)
+        return model.predict(x_eval, batch_size=1000, verbose=0)
+
+
+    def do_keras_train_weights(self, header: dict, x_train, y_train):
+        """Train the student's model with the student's trainer; its weights travel back as arrays."""
+        _pin_tensorflow_threads()
+        model = self.function(header["builder"])()
+        self.function(header["trainer"])(model, x_train, y_train)
+        return list(model.get_weights())
+
+    def do_keras_rebuild_predict(self, header: dict, x_eval, weights=None):
+        """Predictions of the model that `header["model_json"]` describes, rebuilt by Keras in a worker that
+        never imported a student module, with the submitted weights file or the given weight arrays."""
+        import keras
+
+        _pin_tensorflow_threads()
+        model = keras.models.model_from_json(header["model_json"])
+        if header.get("weights_file"):
+            model.load_weights(os.path.join(os.getcwd(), header["weights_file"]))
+        else:
+            model.set_weights(weights)
         return model.predict(x_eval, batch_size=1000, verbose=0)
 
 

@@ -655,10 +655,13 @@ def test_keras_model_json_and_predictions_come_back_as_data(tmp_path):
     with Sandbox(folder, FAST, keras_limits=Limits.for_keras(call_timeout_s=60)) as sandbox:
         config = json.loads(sandbox.keras_model_json(num_classes=5))
         probabilities = sandbox.keras_predict(x, weights=None, train=(x, rng.integers(0, 3, 16)))
+        rebuilt = sandbox.keras_predict(x, weights=None, train=(x, rng.integers(0, 3, 16)),
+                                        model_json=sandbox.keras_model_json())
     assert config["class_name"] == "Sequential"
     assert config["config"]["layers"][-1]["config"]["units"] == 5
-    assert type(probabilities) is np.ndarray and probabilities.shape == (16, 3)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+    for answer in (probabilities, rebuilt):
+        assert type(answer) is np.ndarray and answer.shape == (16, 3)
+        np.testing.assert_allclose(answer.sum(axis=1), 1, rtol=1e-5)
 
 
 @pytest.mark.slow
@@ -686,3 +689,44 @@ def test_a_forged_object_array_shape_is_a_wire_error_not_a_grader_crash(shape):
 
     with pytest.raises(sandbox_worker.WireError, match="bad object array shape"):
         sandbox_worker.Codec([]).decode({"t": "objarray", "shape": shape})
+
+
+# A model whose to_json() describes another architecture than the one it runs: a Dense layer of 4 units
+# hidden in front of the Dense(num_classes) that its JSON shows.
+LYING_ABOUT_ITS_LAYERS = LENET_LIKE + """
+    honest_json = build_lenet5().to_json()
+
+    class Liar(keras.Sequential):
+        def to_json(self, **kwargs):
+            return honest_json
+
+    _honest_build = build_lenet5
+
+    def build_lenet5(input_shape=(4, 4, 1), num_classes=3):
+        return Liar([keras.Input(input_shape), keras.layers.Flatten(), keras.layers.Dense(4),
+                     keras.layers.Dense(num_classes, activation="softmax")])
+    """
+
+
+def test_predictions_come_from_the_architecture_the_json_describes_rebuilt_apart_from_the_student(tmp_path):
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(2)
+    x = rng.random((8, 4, 4, 1), dtype=np.float32)
+    namespace: dict = {}
+    exec(textwrap.dedent(LYING_ABOUT_ITS_LAYERS), namespace)  # The test's own copy, to save the weights.
+    honest, liar = namespace["_honest_build"](), namespace["build_lenet5"]()
+    honest.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in honest.get_weights()])
+    for name, source, model in (("honest", LENET_LIKE, honest), ("liar", LYING_ABOUT_ITS_LAYERS, liar)):
+        (tmp_path / name).mkdir()
+        folder = submission(tmp_path / name, ex06_lenet5=source)
+        model.save_weights(folder / "lenet5.weights.h5")
+        (folder / "lenet5.weights.h5").chmod(0o644)
+    with Sandbox(tmp_path / "honest" / "submission", FAST) as sandbox:
+        model_json = sandbox.keras_model_json()
+        probabilities = sandbox.keras_predict(x, model_json=model_json)
+    np.testing.assert_allclose(probabilities, keras.ops.convert_to_numpy(honest(x)), rtol=1e-5, atol=1e-6)
+    with Sandbox(tmp_path / "liar" / "submission", FAST) as sandbox:
+        assert sandbox.keras_model_json() == model_json, "the liar's JSON is the honest one"
+        assert sandbox.keras_predict(x).shape == (8, 3), "its own model runs with its own weights"
+        with pytest.raises(StudentException, match="(?i)layer|weight|shape"):
+            sandbox.keras_predict(x, model_json=model_json)
