@@ -185,9 +185,24 @@ def check_unchanged(before: np.ndarray, after: Any, what: str) -> None:
              "instead of writing into the caller's array")
 
 
-def check_raises_value_error(call: Callable[[], Any], what: str, *, rule: str) -> None:
-    """Check that `call()` raises ValueError; `rule` is the rule the bad argument breaks."""
+def check_raises_value_error(call: Callable[[], Any], what: str, *, rule: str,
+                             valid_call: Callable[[], Any] | None = None, valid_what: str = "") -> None:
+    """Check that `call()` raises ValueError; `rule` is the rule the bad argument breaks.
+
+    With `valid_call` (the same function on arguments that break no rule, described by `valid_what`), a
+    function that raises ValueError whatever it is given fails too: rejecting must come from checking.
+    """
     __tracebackhide__ = True  # pytest reports the test's line, not this helper's
+    if valid_call is not None:
+        try:
+            valid_call()
+        except ValueError as error:
+            fail(valid_what or what, f"raised ValueError on arguments that break no rule ({error})",
+                 f"raise ValueError only when {rule}")
+        except (NotImplementedError, SubmissionError):
+            raise
+        except Exception:  # noqa: BLE001, S110 - other mistakes on valid arguments are other tests' business.
+            pass
     try:
         result = call()
     except ValueError:

@@ -69,3 +69,17 @@ def test_a_model_too_large_for_the_memory_limit_fails_its_tests_and_the_batch_go
     feedback = (tmp_path / "out" / "huge" / "feedback.md").read_text()
     assert "memory" in feedback.lower() or "OOM when allocating" in feedback
     assert float(table["zoe"]["ex05_parameters"]) >= 2
+
+
+def test_a_module_that_raises_value_error_for_everything_earns_nothing(tmp_path):
+    write(tmp_path / "class" / "lazy" / "ex01_convolution.py", '''
+        def correlate2d(image, kernel):
+            raise ValueError("no")
+
+        def convolve2d(image, kernel):
+            raise ValueError("no")
+        ''')
+    table = grade(tmp_path / "class", tmp_path / "out", "--lenet", "skip")
+    assert table["lazy"]["ex01_convolution"] == "0"
+    feedback = (tmp_path / "out" / "lazy" / "feedback.md").read_text()
+    assert "raised ValueError on arguments that break no rule" in feedback

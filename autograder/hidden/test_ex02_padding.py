@@ -157,7 +157,9 @@ def test_conv2d_rejects_unknown_padding_bad_strides_and_oversized_kernels(studen
     ]
     for kwargs, rule in cases:
         check_raises_value_error(lambda kw=kwargs: student.conv2d(image, kernel, **kw),
-                                 call_text("conv2d", image, kernel, **kwargs), rule=rule)
+                                 call_text("conv2d", image, kernel, **kwargs), rule=rule,
+                                 valid_call=lambda: student.conv2d(image, kernel, padding="same", stride=1),
+                                 valid_what=call_text("conv2d", image, kernel, padding="same", stride=1))
     big = rng.normal(size=(image.shape[0] + 1, 2))
     check_raises_value_error(lambda: student.conv2d(image, big, padding="valid"),
                              call_text("conv2d", image, big, padding="valid"),

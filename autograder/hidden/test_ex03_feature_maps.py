@@ -145,6 +145,9 @@ def test_feature_maps_rejects_mismatched_channels_and_unknown_activations(studen
         (image, rng.normal(size=(3, 3, 3, 4)), {"activation": "softmax"},
          "activation is not None, 'relu', 'sigmoid' or 'tanh'"),
     ]
+    matching = rng.normal(size=(3, 3, 3, 4))
     for img, kernels, kwargs, rule in cases:
         check_raises_value_error(lambda i=img, k=kernels, kw=kwargs: student.feature_maps(i, k, **kw),
-                                 call_text("feature_maps", img, kernels, **kwargs), rule=rule)
+                                 call_text("feature_maps", img, kernels, **kwargs), rule=rule,
+                                 valid_call=lambda: student.feature_maps(image, matching),
+                                 valid_what=call_text("feature_maps", image, matching))

@@ -153,4 +153,6 @@ def test_count_params_rejects_an_unknown_layer_type(student, rng):
     bad = layers[:position] + [{"type": "lstm", "units": 8}] + layers[position:]
     check_raises_value_error(lambda: student.count_params(bad, input_shape), _count_text(bad, input_shape),
                              rule="a layer's 'type' is not one of 'conv2d', 'max_pool2d', 'average_pool2d', "
-                                  "'flatten', 'dense'")
+                                  "'flatten', 'dense'",
+                             valid_call=lambda: student.count_params(layers, input_shape),
+                             valid_what=_count_text(layers, input_shape))
