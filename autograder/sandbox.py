@@ -244,11 +244,18 @@ class Sandbox:
 
     def _clean_keras_worker(self) -> WorkerProcess:
         """A Keras worker that imports no student module (it rebuilds models from their JSON)."""
+        return self._start_worker("", keras=True)
+
+    def _start_worker(self, module: str, keras: bool, hidden_modules: list[str] | tuple[str, ...] = ()
+                      ) -> WorkerProcess:
+        """Stop the current worker and start a ready one for `module` (nothing imported yet)."""
         self._stop()
-        self._worker = worker = WorkerProcess(self.submission_dir, "", self.keras_limits, mode=self.mode, keras=True,
-                                              use_uid="uid" in self.isolation, output=self._output)
+        limits = self.keras_limits if keras else self.limits
+        self._worker = worker = WorkerProcess(self.submission_dir, module, limits, mode=self.mode, keras=keras,
+                                              use_uid="uid" in self.isolation, output=self._output,
+                                              hidden_modules=hidden_modules)
         try:
-            worker.wait_ready(max(30.0, self.keras_limits.import_timeout_s))
+            worker.wait_ready(max(30.0, limits.import_timeout_s))
         except SandboxError:
             self._stop()
             raise
@@ -281,18 +288,10 @@ class Sandbox:
         worker = self._worker
         if worker is not None and worker.module == module and worker.keras == keras:
             return worker
-        self._stop()
         limits = self.keras_limits if keras else self.limits
         # The forbidden packages are refused by an import hook in the worker and, under bubblewrap, also
         # left out of its file view: a module that removes the hook still finds nothing to import.
-        self._worker = worker = WorkerProcess(self.submission_dir, module, limits, mode=self.mode, keras=keras,
-                                              use_uid="uid" in self.isolation, output=self._output,
-                                              hidden_modules=[] if keras else self.forbidden.get(module, []))
-        try:
-            worker.wait_ready(max(30.0, limits.import_timeout_s))
-        except SandboxError:
-            self._stop()
-            raise
+        worker = self._start_worker(module, keras, hidden_modules=[] if keras else self.forbidden.get(module, []))
         header = {"op": "import", "module": module, "forbidden": self.forbidden.get(module, [])}
         try:
             reply, _ = self._exchange(worker, header, [], limits.import_timeout_s, "import")
