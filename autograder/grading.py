@@ -164,7 +164,6 @@ class Collector:
         self.results = [r for r in self.results if (r.exercise, r.name) != (test.exercise, test.name)]
         self.results.append(test)
 
-
     def _draw(self, test: TestResult, got, expected) -> str:
         """The file name of a new picture of a wrong array answer, or "" past `feedback.MAX_FIGURES`."""
         drawn = sum(1 for r in self.results if r.figure)

@@ -57,10 +57,10 @@ class CheckFailure(AssertionError):
         super().__init__("\n".join(lines))
 
 
-def fail(what: str, detail: str, hint: str | None = None) -> NoReturn:
-    """Raise a `CheckFailure` with the three-part message."""
+def fail(what: str, detail: str, hint: str | None = None, arrays: tuple | None = None) -> NoReturn:
+    """Raise a `CheckFailure` with the three-part message (and the arrays it compared, if any)."""
     __tracebackhide__ = True  # pytest reports the test's line, not this helper's
-    raise CheckFailure(what, detail, hint)
+    raise CheckFailure(what, detail, hint, arrays)
 
 
 def describe(value: Any) -> str:
@@ -161,7 +161,7 @@ def check_array(
     index = [int(i) for i in worst]
     detail = (f"worst element at {index}: got {got64[worst]:.6g}, expected {expected64[worst]:.6g} "
               f"({int((~close).sum())} of {close.size} elements differ)")
-    raise CheckFailure(what, detail, _matching_mistake(got64, mistakes, rtol, atol) or hint, (got64, expected64))
+    fail(what, detail, _matching_mistake(got64, mistakes, rtol, atol) or hint, arrays=(got64, expected64))
 
 
 def check_int(got: Any, expected: int, what: str, *, hint: str | None = None,
