@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import ast
 
-#: Modules the numpy exercises may not import (a module or any of its submodules).
-FORBIDDEN_MODULES = ("scipy.signal", "scipy.ndimage", "tensorflow", "keras", "torch", "jax", "cv2", "skimage")
-#: numpy functions that compute a convolution or correlation for the student.
-FORBIDDEN_NUMPY = ("convolve", "correlate")
-#: Exercises the policy applies to; ex06 is the Keras exercise and may use Keras.
-AUDITED_EXERCISES = ("ex01_convolution", "ex02_padding", "ex03_feature_maps", "ex04_pooling", "ex05_parameters")
+from autograder.course import FORBIDDEN_MODULES, FORBIDDEN_NUMPY, forbidden_imports
+
+#: Exercises the policy applies to (the registry's numpy exercises); the Keras exercise may use Keras.
+AUDITED_EXERCISES = tuple(forbidden_imports())
 
 
 def _is_forbidden_module(name: str) -> bool:

@@ -9,6 +9,7 @@ moment and rerun with `resume=True` ends with the same grades.csv as an uninterr
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -16,35 +17,43 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder import intake, otter_crosscheck
+from autograder import course, intake, otter_crosscheck
+from autograder.course import GRADER_LOG, GRADES_CSV, OTTER_CSV, OTTER_ZIPS, OUTPUT_NAMES, REPORT_HTML, RESULTS_JSON
 from autograder.grading import GradingSpec
 from autograder.results import StudentResult, gradescope_results, load_student_result, write_atomic, write_grades_csv
-from autograder.stubs import EXERCISE_NAMES
+from autograder.verdicts import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
-GRADES_CSV = "grades.csv"
-REPORT_HTML = "report.html"
-OTTER_CSV = "otter-crosscheck.csv"
-OTTER_ZIPS = "otter-zips"
-GRADER_LOG = "grader-errors.log"
-#: What the batch writes beside the student folders of OUT: no student id may take one of these names.
-OUTPUT_NAMES = (GRADES_CSV, REPORT_HTML, OTTER_CSV, OTTER_ZIPS, GRADER_LOG)
-#: The status of a student whose grading process failed; `resume` grades such students again.
-GRADER_ERROR = "grader error"
+__all__ = ["BatchOptions", "grade_class", "grade_student", "GRADES_CSV", "REPORT_HTML", "OTTER_CSV", "OTTER_ZIPS",
+           "GRADER_LOG", "OUTPUT_NAMES", "SAMPLE_CLASS"]
+#: Environment variables that name folders; made absolute once, before any grading process starts.
+PATH_VARIABLES = ("CONVKIT_DATA_DIR",)
+
+
+def absolute_path_variables(environ=os.environ) -> None:
+    """Make the folder-naming variables of `environ` absolute against the current working directory.
+
+    Every grading process runs in a scratch folder of its own, where a relative path the user typed
+    (`CONVKIT_DATA_DIR=../shared/datasets`) would name nothing.
+    """
+    for name in PATH_VARIABLES:
+        value = environ.get(name)
+        if value:
+            environ[name] = os.path.abspath(os.path.expanduser(value))
 
 
 @dataclass
 class BatchOptions:
-    """The options of `convkit grade`, with their defaults written once."""
+    """The options of `convkit grade`; the grading settings' defaults come from `course.Settings`."""
 
-    out_dir: Path = Path("grading-output")
+    out_dir: Path = Path(course.DEFAULT_OUT)
     jobs: int = 1
-    timeout_s: float = 10.0
-    lenet: str = "weights"
+    timeout_s: float = course.DEFAULTS.timeout_s
+    lenet: str = course.DEFAULTS.lenet
     resume: bool = False
-    seed: int = 20261122
-    min_isolation: str = "process"
+    seed: int = course.DEFAULTS.seed
+    min_isolation: str = course.DEFAULTS.min_isolation
     #: Also grade each module with Otter in the sandbox and flag disagreements (advisory; see otter_crosscheck).
     otter: bool = False
 
@@ -52,6 +61,15 @@ class BatchOptions:
         # Each student is graded by a process started in its own scratch folder: a relative out_dir would
         # point there, so it is made absolute against the working directory of the batch.
         self.out_dir = Path(self.out_dir).absolute()
+        if self.jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {self.jobs}")
+        self.settings  # noqa: B018 - validates the grading settings now, before any student is graded.
+
+    @property
+    def settings(self) -> course.Settings:
+        """The settings every student of this batch is graded with."""
+        return course.Settings(seed=self.seed, timeout_s=self.timeout_s, lenet=self.lenet,
+                               min_isolation=self.min_isolation)
 
     def student_deadline(self) -> float:
         """Seconds a whole student may take before the grading process itself is stopped."""
@@ -60,7 +78,7 @@ class BatchOptions:
 
 
 def _grader_error(student: str, why: str) -> StudentResult:
-    return StudentResult(student=student, status=f"{GRADER_ERROR}: {why}")
+    return StudentResult(student=student, status=f"{Status.GRADER_ERROR}: {why}")
 
 
 def grade_student(student: intake.Student, options: BatchOptions, scratch_root: Path,
@@ -75,6 +93,8 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
     spec = GradingSpec(student=student.id, submission_dir=str(scratch / "submission"), out_dir=str(out_dir),
                        timeout_s=options.timeout_s, lenet=options.lenet, seed=options.seed,
                        min_isolation=options.min_isolation)
+    environ = dict(os.environ)
+    absolute_path_variables(environ)
     try:
         taken = intake.take_in(student, scratch / "submission")
         spec.files, spec.warnings = taken.files, taken.warnings
@@ -85,8 +105,8 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
     try:
         run = subprocess.run([sys.executable, "-m", "autograder.grading", str(spec_path)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             timeout=options.student_deadline(), cwd=scratch)
-        result = load_student_result(out_dir / "results.json")
+                             timeout=options.student_deadline(), cwd=scratch, env=environ)
+        result = load_student_result(out_dir / RESULTS_JSON)
         if run.returncode != 0 or result is None:
             log = options.out_dir / GRADER_LOG
             with open(log, "a", encoding="utf-8") as handle:
@@ -96,7 +116,7 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
         if otter_zips and not spec.invalid:
             result.otter = otter_crosscheck.cross_check(scratch / "submission", spec.files, otter_zips,
                                                         lenet=options.lenet, call_timeout_s=options.timeout_s)
-            write_atomic(out_dir / "results.json", json.dumps(gradescope_results(result), indent=2))
+            write_atomic(out_dir / RESULTS_JSON, json.dumps(gradescope_results(result), indent=2))
         return result
     except subprocess.TimeoutExpired:
         return _grader_error(student.id, f"grading took longer than {options.student_deadline():.0f} s")
@@ -107,8 +127,23 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
 def _lacks_otter_verdicts(result: StudentResult) -> bool:
     """True when `result` has modules Otter could grade but no Otter verdict (a run without --otter, or
     one killed between convkit's grades and the cross-check): `--resume --otter` grades such students again."""
-    modules = {f"{name}.py" for name in EXERCISE_NAMES}
+    modules = {entry.module_file for entry in course.EXERCISES}
     return bool(modules.intersection(result.files)) and not result.otter
+
+
+def _kept_by_resume(kept: StudentResult | None, options: BatchOptions) -> tuple[bool, str]:
+    """Whether `--resume` keeps a stored result, and if not, why it is graded again ("" when never graded)."""
+    if kept is None:
+        return False, ""
+    status = Status.parse(kept.status)
+    if status is not None and status.regraded_by_resume:
+        return False, f"its status was {status}"
+    changed = options.settings.differences(kept.settings)
+    if changed:
+        return False, "it was graded with other settings: " + ", ".join(changed)
+    if options.otter and _lacks_otter_verdicts(kept):
+        return False, "it has no Otter scores yet"
+    return True, ""
 
 
 def build_otter_zips(options: BatchOptions) -> dict[str, Path]:
@@ -124,16 +159,19 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
 
     `progress`, when given, is called as `progress(done, total, result)` after each student.
     """
+    absolute_path_variables()
     class_dir = Path(class_dir) if class_dir else SAMPLE_CLASS
     students, warnings = intake.discover(class_dir, reserved=OUTPUT_NAMES)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     done: dict[str, StudentResult] = {}
     if options.resume:
         for student in students:
-            kept = load_student_result(options.out_dir / student.id / "results.json")
-            if kept is not None and not kept.status.startswith(GRADER_ERROR) \
-                    and not (options.otter and _lacks_otter_verdicts(kept)):
+            kept = load_student_result(options.out_dir / student.id / RESULTS_JSON)
+            keep, why = _kept_by_resume(kept, options)
+            if keep:
                 done[student.id] = kept
+            elif why:
+                print(f"resume: grading {student.id} again: {why}", file=sys.stderr)
     todo = [s for s in students if s.id not in done]
     csv_path = options.out_dir / GRADES_CSV
     write_grades_csv(csv_path, list(done.values()))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from autograder import __version__
+from autograder import __version__, course
+from autograder.verdicts import Status
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -19,8 +20,10 @@ def _grade(args: argparse.Namespace) -> int:
                                  min_isolation=args.min_isolation, otter=args.otter)
     console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
     class_dir = Path(args.class_dir) if args.class_dir else batch.SAMPLE_CLASS
-    console.print(f"convkit {__version__}: grading {class_dir} -> {options.out_dir} "
-                  f"(jobs {options.jobs}, timeout {options.timeout_s:g} s, lenet {options.lenet})")
+    console.print(f"convkit {__version__}: grading {class_dir} -> {options.out_dir} (jobs {options.jobs})",
+                  markup=False)
+    console.print(f"settings: {options.settings.header()} (repeat with the same --seed to get the same inputs)",
+                  markup=False)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as bar:
         task = bar.add_task("grading", total=None)
@@ -37,7 +40,7 @@ def _grade(args: argparse.Namespace) -> int:
     _print_tests_not_run(console, results)
     if options.otter:
         _print_otter_flags(console, options.out_dir / batch.OTTER_CSV, results)
-    ungraded = [result.student for result in results if result.status.startswith(batch.GRADER_ERROR)]
+    ungraded = [result.student for result in results if Status.parse(result.status) is Status.GRADER_ERROR]
     if ungraded:
         console.print(f"error: {len(ungraded)} submission(s) could not be graded ({', '.join(ungraded)}); "
                       f"see {options.out_dir / batch.GRADER_LOG} and rerun with --resume", markup=False)
@@ -114,6 +117,24 @@ def _otter(args: argparse.Namespace) -> int:
     return otter.main(args.out_dir, exercises=args.exercise, seed=args.seed, lenet=args.lenet)
 
 
+def _add_settings(parser: argparse.ArgumentParser, *names: str) -> None:
+    """Add the grading-settings options `names` to `parser`, with the defaults of `course.Settings`."""
+    defaults = course.DEFAULTS
+    options = {
+        "timeout": dict(type=float, default=defaults.timeout_s, dest="timeout",
+                        help="seconds per function call (default: %(default)s)"),
+        "lenet": dict(choices=course.LENET_MODES, default=defaults.lenet,
+                      help=f"LeNet accuracy from {course.WEIGHTS_FILE}, by training, or not run "
+                           "(default: %(default)s)"),
+        "seed": dict(type=int, default=defaults.seed,
+                     help="class-wide seed of the hidden inputs (default: %(default)s)"),
+        "min_isolation": dict(choices=course.ISOLATION_LEVELS, default=defaults.min_isolation,
+                              help="refuse to grade unless this isolation layer is available (default: %(default)s)"),
+    }
+    for name in names:
+        parser.add_argument("--" + name.replace("_", "-"), **options[name])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="convkit", description="An autograded course kit on convolutional networks.")
     parser.add_argument("--version", action="version", version=f"convkit {__version__}")
@@ -121,15 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser("grade", help="grade a class folder (default: the bundled sample class)")
     grade.add_argument("class_dir", nargs="?", help="folder with one sub-folder or .zip per student")
-    grade.add_argument("--out", default="grading-output", help="output folder (default: %(default)s)")
+    grade.add_argument("--out", default=course.DEFAULT_OUT, help="output folder (default: %(default)s)")
     grade.add_argument("--jobs", type=int, default=1, help="students graded at once (default: %(default)s)")
-    grade.add_argument("--timeout", type=float, default=10.0, help="seconds per function call (default: %(default)s)")
-    grade.add_argument("--lenet", choices=("weights", "train", "skip"), default="weights",
-                       help="LeNet accuracy from lenet5.weights.h5, by training, or not run (default: %(default)s)")
+    _add_settings(grade, "timeout", "lenet")
     grade.add_argument("--resume", action="store_true", help="keep students already graded in --out")
-    grade.add_argument("--seed", type=int, default=20261122, help="class-wide seed of the hidden inputs")
-    grade.add_argument("--min-isolation", choices=("process", "uid", "namespaces"), default="process",
-                       help="refuse to grade unless this isolation layer is available (default: %(default)s)")
+    _add_settings(grade, "seed", "min_isolation")
     grade.add_argument("--otter", action="store_true",
                        help="also grade every module with Otter in the sandbox and flag where it disagrees "
                             "(advisory: convkit's score stands)")
@@ -153,20 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     gradescope = commands.add_parser("gradescope", help="write a Gradescope autograder zip running convkit's grader")
     gradescope.add_argument("out_dir", help="folder for convkit-gradescope.zip")
-    gradescope.add_argument("--lenet", choices=("weights", "train", "skip"), default="weights")
-    gradescope.add_argument("--timeout", type=float, default=10.0, help="seconds per function call")
+    _add_settings(gradescope, "lenet", "timeout")
     gradescope.set_defaults(run=_gradescope)
 
     otter = commands.add_parser("otter", help="write one Otter-Grader autograder zip per exercise")
     otter.add_argument("out_dir", help="folder for the zips (ex01_convolution.zip ...)")
     otter.add_argument("--exercise", action="append", help="only this exercise (repeatable; default: all six)")
-    otter.add_argument("--seed", type=int, default=20261122, help="class-wide seed of the hidden inputs")
-    otter.add_argument("--lenet", choices=("weights", "train", "skip"), default="weights",
-                       help="LeNet accuracy from a submitted lenet5.weights.h5, by training, or not run")
+    _add_settings(otter, "seed", "lenet")
     otter.set_defaults(run=_otter)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from autograder.batch import absolute_path_variables
+
+    absolute_path_variables()
     return args.run(args)

@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import batch
+from autograder import batch, course
 from autograder.stubs import ROOT
 
 ZIP_NAME = "convkit-gradescope.zip"
@@ -56,7 +56,8 @@ def _copy_source(target: Path) -> None:
             shutil.copy2(source, target / item)
 
 
-def write_zip(out_dir: Path, *, lenet: str = "weights", timeout_s: float = 10.0) -> Path:
+def write_zip(out_dir: Path, *, lenet: str = course.DEFAULTS.lenet,
+              timeout_s: float = course.DEFAULTS.timeout_s) -> Path:
     """Write the Gradescope autograder zip into `out_dir`; returns its path."""
     from autograder import otter
 
@@ -92,7 +93,7 @@ def grade_submission(root: Path) -> dict:
         # Links are copied as links, so the intake refuses them instead of following them.
         shutil.copytree(root / "submission", class_dir / "submission", symlinks=True)
         options = batch.BatchOptions(out_dir=out_dir, lenet=config.get("lenet", "weights"),
-                                     timeout_s=float(config.get("timeout_s", 10.0)))
+                                     timeout_s=float(config.get("timeout_s", course.DEFAULTS.timeout_s)))
         results = batch.grade_class(class_dir, options)
         graded = out_dir / "submission" / "results.json"
         if graded.is_file():

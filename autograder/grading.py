@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import audit, feedback
+from autograder import audit, course, feedback
+from autograder.course import FEEDBACK_MD, GRADER_LOG, RESULTS_JSON
 from autograder.results import (
     NOT_RUN,
     PASSED,
@@ -29,6 +30,7 @@ from autograder.results import (
     gradescope_results,
     write_atomic,
 )
+from autograder.verdicts import Reason, Status
 from exercises.checks import CheckFailure, SubmissionError
 
 HIDDEN_DIR = Path(__file__).resolve().parent / "hidden"
@@ -43,10 +45,10 @@ class GradingSpec:
     student: str
     submission_dir: str
     out_dir: str
-    timeout_s: float = 10.0
-    lenet: str = "weights"
-    seed: int = 20261122
-    min_isolation: str = "process"
+    timeout_s: float = course.DEFAULTS.timeout_s
+    lenet: str = course.DEFAULTS.lenet
+    seed: int = course.DEFAULTS.seed
+    min_isolation: str = course.DEFAULTS.min_isolation
     invalid: str = ""
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -59,7 +61,7 @@ TIMEOUTS_PER_FUNCTION = 2
 class InvalidSubmissionError(SubmissionError):
     """The submission was refused at intake, so none of its code is run."""
 
-    reason = "invalid submission"
+    reason = Reason.INVALID_SUBMISSION
 
 
 class _Refusing:
@@ -95,7 +97,7 @@ class _TimeoutBudget:
             try:
                 return function(*args, **kwargs)
             except SubmissionError as error:
-                if getattr(error, "reason", "") == "timeout":
+                if getattr(error, "reason", "") == Reason.TIMEOUT:
                     seen.append(error)
                 raise
         return call
@@ -111,12 +113,12 @@ def _pretty_name(item: pytest.Item) -> str:
 def _message(error: BaseException) -> tuple[str, str]:
     """Student-visible text and a short reason for a failed test; never test source or hidden arrays."""
     if isinstance(error, CheckFailure):
-        return str(error), "wrong answer"
+        return str(error), Reason.WRONG_ANSWER
     if isinstance(error, SubmissionError):
-        return str(error), getattr(error, "reason", "error")
+        return str(error), getattr(error, "reason", Reason.EXCEPTION)
     if type(error).__name__ == "StudentException" or getattr(error, "from_student", False):
-        return f"your code raised {error}", "exception"
-    return INTERNAL_ERROR, "grader error"
+        return f"your code raised {error}", Reason.EXCEPTION
+    return INTERNAL_ERROR, Reason.GRADER_ERROR
 
 
 class Collector:
@@ -155,8 +157,8 @@ class Collector:
             test.output = test.output.removeprefix("Skipped: ")
         else:
             error = call.excinfo.value if call.excinfo else None
-            test.output, test.reason = _message(error) if error is not None else (INTERNAL_ERROR, "grader error")
-            if test.reason == "grader error":
+            test.output, test.reason = _message(error) if error is not None else (INTERNAL_ERROR, Reason.GRADER_ERROR)
+            if test.reason == Reason.GRADER_ERROR:
                 with open(self.error_log, "a", encoding="utf-8") as log:
                     log.write(f"== {item.nodeid}\n{''.join(traceback.format_exception(error))}\n")
             if isinstance(error, CheckFailure) and error.arrays is not None:
@@ -202,13 +204,15 @@ def grade(spec: GradingSpec) -> StudentResult:
     started = time.monotonic()
     out_dir = Path(spec.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    settings = course.Settings(seed=spec.seed, timeout_s=spec.timeout_s, lenet=spec.lenet,
+                               min_isolation=spec.min_isolation)
     result = StudentResult(student=spec.student, files=spec.files, warnings=list(spec.warnings))
     if spec.invalid:
-        result.status = "invalid submission"
+        result.status = Status.INVALID_SUBMISSION
         result.warnings.append(f"invalid submission: {spec.invalid}")
     limits = Limits(call_timeout_s=spec.timeout_s)
     with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation) as sandbox:
-        collector = Collector(_provider(spec, sandbox), out_dir.parent / "grader-errors.log", sandbox, out_dir)
+        collector = Collector(_provider(spec, sandbox), out_dir.parent / GRADER_LOG, sandbox, out_dir)
         # Installed pytest plugins (hypothesis, xdist, ...) have no say in grading and cost seconds to load;
         # the hidden tests judge with the check library, so pytest's assertion rewriting is not needed either.
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -217,14 +221,15 @@ def grade(spec: GradingSpec) -> StudentResult:
                 f"--convkit-seed={spec.seed}", f"--convkit-lenet={spec.lenet}", "-o", "console_output_style=classic"]
         code = pytest.main(args, plugins=[collector])
         result.isolation = list(sandbox.isolation)
+    result.settings = {**settings.record(), "isolation": result.isolation}
     result.tests = collector.results
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        result.status = f"grader error (pytest exit {int(code)})"
-    elif any(t.reason == "grader error" for t in result.tests):
-        result.status = "grader error"
+        result.status = f"{Status.GRADER_ERROR} (pytest exit {int(code)})"
+    elif any(t.reason == Reason.GRADER_ERROR for t in result.tests):
+        result.status = Status.GRADER_ERROR
     result.seconds = round(time.monotonic() - started, 2)
-    write_atomic(out_dir / "feedback.md", feedback.feedback_markdown(result))
-    write_atomic(out_dir / "results.json", json.dumps(gradescope_results(result), indent=2))
+    write_atomic(out_dir / FEEDBACK_MD, feedback.feedback_markdown(result))
+    write_atomic(out_dir / RESULTS_JSON, json.dumps(gradescope_results(result), indent=2))
     return result
 
 

@@ -1,7 +1,9 @@
 """Kit development only: the Keras side of the sandbox API, run in this process on the kit's own code.
 
 `pytest autograder/hidden --convkit-inprocess=solutions` uses it to run the hidden LeNet tests against the
-reference solution without a sandbox. Grading never uses it: student code only runs in `autograder.sandbox`.
+reference solution without a sandbox, and Otter's in-kernel runtime (`autograder.otter_kernel`) uses the same
+signatures inside the kernel Otter already runs the student's module in. `convkit grade` never uses it: there
+student code only runs in `autograder.sandbox`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ import importlib
 from pathlib import Path
 
 import numpy as np
+
+from autograder import course
+
+LENET = course.keras_exercise()
 
 
 class InProcessKeras:
@@ -22,17 +28,17 @@ class InProcessKeras:
     def _module(self, module: str):
         return importlib.import_module(f"{self.package}.{module}")
 
-    def keras_model_json(self, module: str = "ex06_lenet5", builder: str = "build_lenet5", **kwargs) -> str:
+    def keras_model_json(self, module: str = LENET.name, builder: str = LENET.builder, **kwargs) -> str:
         return getattr(self._module(module), builder)(**kwargs).to_json()
 
-    def keras_predict(self, x_eval: np.ndarray, *, module: str = "ex06_lenet5",
-                      weights: str | None = "lenet5.weights.h5", train=None, train_timeout_s=None,
+    def keras_predict(self, x_eval: np.ndarray, *, module: str = LENET.name,
+                      weights: str | None = course.WEIGHTS_FILE, train=None, train_timeout_s=None,
                       model_json: str | None = None) -> np.ndarray:
         """As the sandbox's, but `model_json` is not needed here: the model is the kit's own."""
         student = self._module(module)
-        model = student.build_lenet5()
+        model = getattr(student, LENET.builder)()
         if train is not None:
-            student.train_lenet5(model, *train)
+            getattr(student, LENET.trainer)(model, *train)
         elif weights is not None:
             if self.weights_dir is None:
                 raise FileNotFoundError(f"no folder holds {weights} in-process")

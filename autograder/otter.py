@@ -34,16 +34,17 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from autograder import course
 from autograder.stubs import EXERCISE_NAMES, ROOT
 
 KERNEL_SOURCE = Path(__file__).resolve().parent / "otter_kernel.py"
 HIDDEN_DIR = ROOT / "autograder" / "hidden"
 RUNTIME_PACKAGE = "convkit_otter"
 PUBLIC_TESTS_DIR = "otter_tests"
-DEFAULT_SEED = 20261122
+DEFAULT_SEED = course.DEFAULTS.seed
 #: `otter_config.json`: hidden results are shown only once the grades are published ("after_published").
 OTTER_CONFIG = {"lang": "python", "show_hidden": True, "force_public_test_summary": True, "show_stdout": False}
-KERAS_EXERCISE = "ex06_lenet5"
+KERAS_EXERCISE = course.keras_exercise().name
 MNIST_FILES = {"test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
                "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")}
 
@@ -291,7 +292,7 @@ def build_all(out_dir: Path, exercises: list[str] = EXERCISE_NAMES, *, seed: int
     unknown = sorted(set(exercises) - set(EXERCISE_NAMES))
     if unknown:
         raise ValueError(f"exercises must be among {', '.join(EXERCISE_NAMES)}; got {', '.join(unknown)}")
-    if lenet not in ("weights", "train", "skip"):
+    if lenet not in course.LENET_MODES:
         raise ValueError(f"lenet must be 'weights', 'train' or 'skip', got {lenet!r}")
     if KERAS_EXERCISE in exercises:
         lenet = lenet_mode_with_data(lenet, f"{KERAS_EXERCISE}.zip is built")

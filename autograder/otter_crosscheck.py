@@ -22,13 +22,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import isolation, otter
+from autograder import course, isolation, otter
 from autograder.results import StudentResult, write_atomic
 from autograder.sandbox import Limits
 from autograder.sandbox_process import environment
 from autograder.stubs import EXERCISE_NAMES
 
-WEIGHTS_FILE = "lenet5.weights.h5"
+WEIGHTS_FILE = course.WEIGHTS_FILE
 CSV_HEADER = ["student", "exercise", "convkit_points", "otter_points", "possible", "verdict", "note"]
 #: A larger results.json, or a link, is not Otter's: the submission wrote it.
 MAX_RESULTS_BYTES = 16 << 20
@@ -36,7 +36,7 @@ MAX_RESULTS_BYTES = 16 << 20
 OTTER_LIMITS = Limits(memory_mb=6144, nproc=512, file_size_mb=64, tmp_mb=512, cpu_s=2400.0)
 
 
-def timeout_for(exercise: str, lenet: str, call_timeout_s: float = 10.0) -> float:
+def timeout_for(exercise: str, lenet: str, call_timeout_s: float = course.DEFAULTS.timeout_s) -> float:
     """Wall-clock seconds one `otter run` may take: Otter never stops a test, so this stops the whole run.
 
     A numpy exercise gets 60 s plus six calls' worth of `convkit grade --timeout` (120 s by default; an
@@ -117,7 +117,7 @@ def _kill(process: subprocess.Popen, uid: int | None) -> None:
 
 
 def cross_check(submission_dir: Path, files: list[str], zips: dict[str, Path], *, lenet: str,
-                call_timeout_s: float = 10.0, timeout_s: float | None = None) -> dict[str, dict]:
+                call_timeout_s: float = course.DEFAULTS.timeout_s, timeout_s: float | None = None) -> dict[str, dict]:
     """Exercise -> Otter's verdict on each submitted module: `{"earned", "possible"}` or `{"error"}`.
 
     Each run may take `timeout_s` seconds (default: `timeout_for` the exercise, LeNet mode and call timeout).

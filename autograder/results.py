@@ -12,10 +12,13 @@ import io
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from autograder.stubs import EXERCISE_NAMES
+from autograder import course
+from autograder.verdicts import Status
+
+EXERCISE_NAMES = course.names()
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 CSV_HEADER = ["student", *EXERCISE_NAMES, "total", "possible", "status"]
@@ -44,13 +47,16 @@ class StudentResult:
 
     student: str
     tests: list[TestResult] = field(default_factory=list)
-    status: str = "ok"
+    status: str = Status.OK
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     isolation: list[str] = field(default_factory=list)
     seconds: float = 0.0
     #: `convkit grade --otter`: exercise -> Otter's advisory score `{"earned", "possible"}` or `{"error"}`.
     otter: dict[str, dict] = field(default_factory=dict)
+    #: The settings the student was graded with (`course.Settings.record()` plus the isolation layers); empty in
+    #: records written before settings were recorded, which `--resume` reads as graded with the defaults.
+    settings: dict = field(default_factory=dict)
 
     def exercise_points(self) -> dict[str, tuple[float, float]]:
         """Exercise -> (points earned, points possible); tests that did not run count in neither."""
@@ -78,8 +84,11 @@ class StudentResult:
 
     @classmethod
     def from_json(cls, data: dict) -> StudentResult:
-        tests = [TestResult(**t) for t in data.get("tests", [])]
-        return cls(**{**data, "tests": tests})
+        """The result stored by `to_json`; keys a newer or older kit wrote that this one lacks are ignored."""
+        known = {f.name for f in fields(TestResult)}
+        tests = [TestResult(**{k: v for k, v in t.items() if k in known}) for t in data.get("tests", [])]
+        own = {f.name for f in fields(cls)}
+        return cls(**{**{k: v for k, v in data.items() if k in own}, "tests": tests})
 
 
 def _number(value: float) -> str:

@@ -18,17 +18,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from autograder import course
+
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 ROOT = Path(__file__).resolve().parent.parent
-EXERCISE_NAMES = (
-    "ex01_convolution",
-    "ex02_padding",
-    "ex03_feature_maps",
-    "ex04_pooling",
-    "ex05_parameters",
-    "ex06_lenet5",
-)
+EXERCISE_NAMES = course.names()
 _DEF = re.compile(r"^\s*def\s+(\w+)\s*\(")
 
 

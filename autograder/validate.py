@@ -13,13 +13,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder import batch, otter
+from autograder import batch, course, otter
 from autograder.results import StudentResult
 from autograder.stubs import EXERCISE_NAMES, ROOT
 
 MUTANT_CATALOGUE = ROOT / "tests" / "mutants.py"
-KERAS_FILES = ("ex06_lenet5.py",)
-REFERENCE_WEIGHTS = ROOT / "examples" / "sample_class" / "ada_reference" / "lenet5.weights.h5"
+KERAS_FILES = (course.keras_exercise().module_file,)
+REFERENCE_WEIGHTS = ROOT / "examples" / "sample_class" / "ada_reference" / course.WEIGHTS_FILE
 
 
 def load_mutants() -> list:

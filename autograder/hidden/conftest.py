@@ -22,19 +22,21 @@ import zlib
 import numpy as np
 import pytest
 
+from autograder import course
+
 _PROVIDER_KEY = pytest.StashKey[object]()
 _SANDBOX_KEY = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("convkit")
-    group.addoption("--convkit-seed", type=int, default=20261122,
+    group.addoption("--convkit-seed", type=int, default=course.DEFAULTS.seed,
                     help="class-wide seed mixed into every hidden test's inputs")
     group.addoption("--convkit-inprocess", default=None, metavar="PACKAGE",
                     help="kit development only: test PACKAGE's modules (solutions or exercises) in-process, "
                          "without a sandbox; never used for grading")
-    group.addoption("--convkit-lenet", choices=("weights", "train", "skip"), default="weights",
-                    help="how the LeNet accuracy tests run: the submitted lenet5.weights.h5, the student's "
+    group.addoption("--convkit-lenet", choices=course.LENET_MODES, default=course.DEFAULTS.lenet,
+                    help=f"how the LeNet accuracy tests run: the submitted {course.WEIGHTS_FILE}, the student's "
                          "train_lenet5, or not at all")
 
 
