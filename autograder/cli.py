@@ -13,7 +13,7 @@ def _grade(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from autograder import batch, report
+    from autograder.grading import batch, report
 
     options = batch.BatchOptions(out_dir=Path(args.out), jobs=args.jobs, timeout_s=args.timeout,
                                  lenet=args.lenet, resume=args.resume, seed=args.seed,
@@ -65,7 +65,7 @@ def _print_tests_not_run(console, results) -> None:
 
 
 def _print_otter_flags(console, csv_path: Path, results) -> None:
-    from autograder import otter_crosscheck
+    from autograder.otter import crosscheck as otter_crosscheck
 
     flagged = [row for result in results for row in otter_crosscheck.compare(result) if row["verdict"] != "agree"]
     compared = sum(len(result.otter) for result in results)
@@ -113,7 +113,7 @@ def _gradescope(args: argparse.Namespace) -> int:
 
 
 def _otter(args: argparse.Namespace) -> int:
-    from autograder import otter
+    from autograder.otter import export as otter
     return otter.main(args.out_dir, exercises=args.exercise, seed=args.seed, lenet=args.lenet)
 
 
@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from autograder.batch import absolute_path_variables
+    from autograder.grading.batch import absolute_path_variables
 
     absolute_path_variables()
     return args.run(args)

@@ -17,7 +17,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import batch, course
+from autograder import course
+from autograder.grading import batch
 from autograder.stubs import ROOT
 
 ZIP_NAME = "convkit-gradescope.zip"
@@ -59,7 +60,7 @@ def _copy_source(target: Path) -> None:
 def write_zip(out_dir: Path, *, lenet: str = course.DEFAULTS.lenet,
               timeout_s: float = course.DEFAULTS.timeout_s) -> Path:
     """Write the Gradescope autograder zip into `out_dir`; returns its path."""
-    from autograder import otter
+    from autograder.otter import export as otter
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 The bundle holds the stubs and public tests of `exercises/`, the check library, the data loader, the
 plotting helpers, `datasets/` (checksums and README, never data), a student README, its own pyproject, a
 GitHub Actions workflow that runs the public tests, and the public Otter tests (`otter_tests/<exercise>/`,
-with their runtime `convkit_otter/`, written by `autograder.otter.write_public_tests`). Files are chosen
+with their runtime `convkit_otter/`, written by `autograder.otter.export.write_public_tests`). Files are chosen
 from an allowlist, so whatever is added to the kit later stays out of the bundle until it is listed here.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from autograder import otter
+from autograder.otter import export as otter
 from autograder.stubs import EXERCISE_NAMES, ROOT, stale_stubs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"

@@ -13,7 +13,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder import batch, course, otter
+from autograder import course
+from autograder.grading import batch
+from autograder.otter import export as otter
 from autograder.results import StudentResult
 from autograder.stubs import EXERCISE_NAMES, ROOT
 

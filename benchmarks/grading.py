@@ -23,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import otter, validate  # noqa: E402
+from autograder import validate  # noqa: E402
+from autograder.otter import export as otter  # noqa: E402
 
 NUMPY_EXERCISES = ("ex01_convolution", "ex02_padding", "ex03_feature_maps", "ex04_pooling", "ex05_parameters")
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from autograder import architecture
+from autograder.grading import architecture
 from autograder.hidden import test_ex06_lenet5 as hidden
 
 keras = pytest.importorskip("keras")

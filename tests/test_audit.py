@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder.audit import forbidden_uses
+from autograder.grading.audit import forbidden_uses
 
 
 @pytest.mark.parametrize("source, finding", [

@@ -2,7 +2,7 @@
 
 from markdown_it import MarkdownIt
 
-from autograder.feedback import feedback_markdown
+from autograder.grading.feedback import feedback_markdown
 from autograder.results import FAILED, PASSED, StudentResult, TestResult
 
 INJECTED = "boom\n```\n\n<script>alert(1)</script>\n\n# Feedback for mallory\n\n**60 / 60 points**\n\n````"

@@ -31,7 +31,7 @@ def test_the_zip_has_gradescope_entry_points_and_the_kit_source(archive):
         names = set(bundle.namelist())
         modes = {info.filename: info.external_attr >> 16 for info in bundle.infolist()}
     assert {"setup.sh", "run_autograder", gradescope.CONFIG_NAME, "convkit/pyproject.toml",
-            "convkit/autograder/sandbox.py", "convkit/autograder/hidden/test_ex01_convolution.py"} <= names
+            "convkit/autograder/sandbox/__init__.py", "convkit/autograder/hidden/test_ex01_convolution.py"} <= names
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     assert not any(name.endswith((".gz", ".pyc")) for name in names)
 

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from autograder import intake
+from autograder.grading import intake
 
 
 def write(path, text="x = 1\n"):

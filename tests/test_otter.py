@@ -2,7 +2,7 @@
 
 The oracle is the hidden suite run in-process (`pytest autograder/hidden/... --convkit-inprocess=PACKAGE`,
 JUnit report, points from the markers: `grade` of tests/test_hidden_inprocess.py); the Otter side is
-`otter run -a <zip> <module>` in a child process (`autograder.otter.otter_scores`). For the reference
+`otter run -a <zip> <module>` in a child process (`autograder.otter.export.otter_scores`). For the reference
 solutions, the stubs and mutants of tests/mutants.py both must give the same points per exercise.
 The full mutant sweep, the sample class and the Keras exercise are marked slow.
 """
@@ -25,10 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import otter, release
+from autograder import course, release
+from autograder.otter import export as otter
 
 ROOT = Path(__file__).resolve().parent.parent
-EXERCISES = ("ex01_convolution", "ex02_padding", "ex03_feature_maps", "ex04_pooling", "ex05_parameters")
+EXERCISES = course.names("numpy")
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
 #: Sample students whose code only computes (no endless loop, crash or tampering): Otter must agree on them.
 DATA_DIR = os.environ.get("CONVKIT_DATA_DIR", "/work/shared/datasets")
@@ -208,7 +209,7 @@ def test_parse_results_reads_the_exercise_score_and_a_crash_as_zero(zips, tmp_pa
 
 
 def test_a_message_from_the_submission_reaches_otter_bounded_and_printable():
-    from autograder import otter_kernel
+    from autograder.otter import kernel as otter_kernel
 
     class Unprintable(Exception):
         def __str__(self):

@@ -8,8 +8,10 @@ import sys
 
 import pytest
 
-from autograder import isolation, otter, otter_crosscheck
+from autograder.otter import crosscheck as otter_crosscheck
+from autograder.otter import export as otter
 from autograder.results import PASSED, StudentResult, TestResult
+from autograder.sandbox import isolation
 from autograder.stubs import ROOT
 
 SAMPLE = ROOT / "examples" / "sample_class"

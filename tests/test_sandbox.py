@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import isolation
 from autograder.sandbox import (
     AnswerTooLarge,
     CallTimedOut,
@@ -35,6 +34,7 @@ from autograder.sandbox import (
     StudentException,
     StudentValueError,
     SubmissionExited,
+    isolation,
 )
 from exercises.checks import CheckFailure, SubmissionError, check_array, check_raises_value_error, check_unchanged
 
@@ -685,7 +685,7 @@ def test_keras_predictions_with_submitted_weights_match_the_same_model_run_here(
 
 @pytest.mark.parametrize("shape", [[0, 10**20], [1] * 40, [-1]], ids=["huge-dimension", "too-many-axes", "negative"])
 def test_a_forged_object_array_shape_is_a_wire_error_not_a_grader_crash(shape):
-    from autograder import sandbox_worker
+    from autograder.sandbox import inside as sandbox_worker
 
     with pytest.raises(sandbox_worker.WireError, match="bad object array shape"):
         sandbox_worker.Codec([]).decode({"t": "objarray", "shape": shape})

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, course
+from autograder import course
+from autograder.grading import batch
 from autograder.results import StudentResult, load_student_result
 from autograder.stubs import ROOT
 

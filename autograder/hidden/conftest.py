@@ -80,7 +80,7 @@ def submission(request):
         package = request.config.getoption("--convkit-inprocess")
         if package is None:
             raise pytest.UsageError("the Keras tests run under `convkit grade`")
-        from autograder.inprocess import InProcessKeras
+        from autograder.hidden.inprocess import InProcessKeras
         return InProcessKeras(package)
     return sandbox
 

@@ -1,7 +1,7 @@
 """Hidden tests of ex06_lenet5: the architecture from the model's JSON, the accuracy from sandboxed predictions.
 
 The sandbox builds the student's model and returns `model.to_json()` as text; it is parsed here as JSON
-(`autograder.architecture`), never turned back into a model. Accuracy is measured on inputs this process
+(`autograder.grading.architecture`), never turned back into a model. Accuracy is measured on inputs this process
 chooses: a seeded random subset of the MNIST test images, each shifted by up to one pixel in a random
 direction, so predictions memorized for the published test set do not help.
 
@@ -19,7 +19,7 @@ import os
 import numpy as np
 import pytest
 
-from autograder import architecture
+from autograder.grading import architecture
 from exercises.checks import check_array, check_int, fail
 from exercises.train import GRADER_THRESHOLDS
 

@@ -1,7 +1,7 @@
 """Grade one student: run the hidden suites in this trusted process against the student's sandboxed modules.
 
-This module runs as its own process per student (`python -m autograder.grading SPEC.json`), started by the
-batch in `autograder.batch`. It never imports student code: the `student` fixture of the hidden suites is
+This module runs as its own process per student (`python -m autograder.grading.student SPEC.json`), started by the
+batch in `autograder.grading.batch`. It never imports student code: the `student` fixture of the hidden suites is
 a proxy whose calls cross into a sandbox worker (`autograder.sandbox`). Verdicts come only from the
 checks' comparison of returned data; nothing the student prints is parsed. The result is written as
 results.json and feedback.md by this process after every sandbox worker is gone.
@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import audit, course, feedback
+from autograder import course
 from autograder.course import FEEDBACK_MD, GRADER_LOG, RESULTS_JSON
+from autograder.grading import audit, feedback
 from autograder.results import (
     NOT_RUN,
     PASSED,
@@ -33,7 +34,7 @@ from autograder.results import (
 from autograder.verdicts import Reason, Status
 from exercises.checks import CheckFailure, SubmissionError
 
-HIDDEN_DIR = Path(__file__).resolve().parent / "hidden"
+HIDDEN_DIR = Path(__file__).resolve().parents[1] / "hidden"
 INTERNAL_ERROR = ("the grader could not finish this test (an internal error, not your fault); "
                   "your instructor has the details")
 
@@ -121,8 +122,32 @@ def _message(error: BaseException) -> tuple[str, str]:
     return INTERNAL_ERROR, Reason.GRADER_ERROR
 
 
+#: Linux's CPU pressure record: `total=` counts the microseconds in which some runnable task waited for a CPU.
+CPU_PRESSURE = Path("/proc/pressure/cpu")
+#: A timeout is not held against the student when runnable tasks waited for a CPU at least this share of the
+#: test's time: the machine, not the code, was too slow (a neighbour's busy loops, a loaded CI runner).
+STARVED_SHARE = 0.5
+#: Shorter tests are not judged for starvation (a repeated timeout fails at once, with nothing to measure).
+STARVED_MIN_SECONDS = 1.0
+STARVED_NOTE = ("the machine was too busy to time this fairly (other processes held the CPUs for {share:.0%} of "
+                "the test's time), so this verdict does not count: `convkit grade --resume` grades it again")
+
+
+def cpu_stall_us() -> int | None:
+    """Microseconds runnable tasks of this machine have waited for a CPU since boot, or None without PSI."""
+    try:
+        first = CPU_PRESSURE.read_text(encoding="ascii").splitlines()[0]
+        return int(first.rsplit("total=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class Collector:
-    """A pytest plugin that turns hidden-test reports into `TestResult`s with points from the markers."""
+    """A pytest plugin that turns hidden-test reports into `TestResult`s with points from the markers.
+
+    A test that timed out while the machine was starved of CPU (see `STARVED_SHARE`) gets the reason
+    `Reason.STARVED` instead of a timeout, and the student the status `Status.STARVED`.
+    """
 
     def __init__(self, provider, error_log: Path, sandbox=None, figure_dir: Path | None = None):
         self.provider = provider
@@ -130,6 +155,19 @@ class Collector:
         self.error_log = error_log
         self.figure_dir = figure_dir
         self.results: list[TestResult] = []
+        self._started: dict[str, tuple[float, int | None]] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        self._started[item.nodeid] = (time.monotonic(), cpu_stall_us())
+
+    def _starved_share(self, item) -> float:
+        """The share of the test's time so far in which runnable tasks waited for a CPU (0 when unknown)."""
+        started, stall = self._started.get(item.nodeid, (time.monotonic(), None))
+        seconds, now = time.monotonic() - started, cpu_stall_us()
+        if stall is None or now is None or seconds < STARVED_MIN_SECONDS:
+            return 0.0
+        return (now - stall) / 1e6 / seconds
 
     def pytest_configure(self, config):
         from autograder.hidden.conftest import set_module_provider, set_sandbox
@@ -158,6 +196,11 @@ class Collector:
         else:
             error = call.excinfo.value if call.excinfo else None
             test.output, test.reason = _message(error) if error is not None else (INTERNAL_ERROR, Reason.GRADER_ERROR)
+            if test.reason in (Reason.TIMEOUT, Reason.IMPORT_TIMEOUT):
+                share = self._starved_share(item)
+                if share >= STARVED_SHARE:
+                    test.reason = Reason.STARVED
+                    test.output = f"{test.output}\n{STARVED_NOTE.format(share=min(share, 1.0))}"
             if test.reason == Reason.GRADER_ERROR:
                 with open(self.error_log, "a", encoding="utf-8") as log:
                     log.write(f"== {item.nodeid}\n{''.join(traceback.format_exception(error))}\n")
@@ -227,6 +270,8 @@ def grade(spec: GradingSpec) -> StudentResult:
         result.status = f"{Status.GRADER_ERROR} (pytest exit {int(code)})"
     elif any(t.reason == Reason.GRADER_ERROR for t in result.tests):
         result.status = Status.GRADER_ERROR
+    elif any(t.reason == Reason.STARVED for t in result.tests):
+        result.status = Status.STARVED
     result.seconds = round(time.monotonic() - started, 2)
     write_atomic(out_dir / FEEDBACK_MD, feedback.feedback_markdown(result))
     write_atomic(out_dir / RESULTS_JSON, json.dumps(gradescope_results(result), indent=2))

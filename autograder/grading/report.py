@@ -7,7 +7,7 @@ from collections import Counter
 
 import jinja2
 
-from autograder import otter_crosscheck
+from autograder.otter import crosscheck as otter_crosscheck
 from autograder.results import NOT_RUN, PASSED, StudentResult, _number, write_atomic
 from autograder.stubs import EXERCISE_NAMES
 

@@ -22,10 +22,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import course, isolation, otter
+from autograder import course
+from autograder.otter import export as otter
 from autograder.results import StudentResult, write_atomic
-from autograder.sandbox import Limits
-from autograder.sandbox_process import environment
+from autograder.sandbox import Limits, isolation
+from autograder.sandbox.process import environment
 from autograder.stubs import EXERCISE_NAMES
 
 WEIGHTS_FILE = course.WEIGHTS_FILE

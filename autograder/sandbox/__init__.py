@@ -12,11 +12,11 @@ API (the grader and the hidden suites rely on exactly this)::
 
 - `submission_dir` is the intake's allowlisted scratch copy (world-readable); the worker sees it read-only as
   its working directory and sys.path[0], plus a private writable, size-limited tmp dir as HOME.
-- One worker process per module (`autograder.sandbox_worker` inside, `autograder.sandbox_process` outside),
+- One worker process per module (`autograder.sandbox.inside` inside, `autograder.sandbox.process` outside),
   reused across calls; a fresh one after a crash, timeout or exit. Modules in `KERAS_MODULES` and the
   keras_* methods use `keras_limits` (default `Limits.for_keras()`). `forbidden` maps a module to the
-  imports its worker refuses (default: `autograder.audit`'s list for ex01-ex05).
-- Layers (`autograder.isolation`) are detected once per process; `min_isolation` ("process", "uid",
+  imports its worker refuses (default: `autograder.grading.audit`'s list for ex01-ex05).
+- Layers (`autograder.sandbox.isolation`) are detected once per process; `min_isolation` ("process", "uid",
   "namespaces") raises `IsolationError` at construction when the machine cannot provide it.
 - Answers come back as ``.npy`` (loaded here with ``allow_pickle=False``) or JSON: a call returns only a plain
   ndarray loaded here, a numpy scalar, or int/float/str/bool/None/list/tuple/dict; any other value is a
@@ -38,10 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import audit, isolation
-from autograder import sandbox_worker as wire
-from autograder.isolation import IsolationError
-from autograder.sandbox_process import Died, Output, SandboxError, TimedOut, TooLarge, WorkerProcess
+from autograder.grading import audit
+from autograder.sandbox import inside as wire
+from autograder.sandbox import isolation
+from autograder.sandbox.isolation import IsolationError
+from autograder.sandbox.process import Died, Output, SandboxError, TimedOut, TooLarge, WorkerProcess
 from exercises.checks import SubmissionError
 
 __all__ = ["Sandbox", "Limits", "ModuleProxy", "ForeignValue", "IsolationError", "SandboxError",

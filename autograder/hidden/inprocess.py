@@ -1,7 +1,7 @@
 """Kit development only: the Keras side of the sandbox API, run in this process on the kit's own code.
 
 `pytest autograder/hidden --convkit-inprocess=solutions` uses it to run the hidden LeNet tests against the
-reference solution without a sandbox, and Otter's in-kernel runtime (`autograder.otter_kernel`) uses the same
+reference solution without a sandbox, and Otter's in-kernel runtime (`autograder.otter.kernel`) uses the same
 signatures inside the kernel Otter already runs the student's module in. `convkit grade` never uses it: there
 student code only runs in `autograder.sandbox`.
 """

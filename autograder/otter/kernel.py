@@ -112,7 +112,7 @@ class _EnvKeras:
         self.module, self.weights_dir = module, weights_dir
 
     def _keras(self):
-        from autograder.inprocess import InProcessKeras
+        from autograder.hidden.inprocess import InProcessKeras
 
         keras = InProcessKeras("", self.weights_dir)
         keras._module = lambda name: self.module

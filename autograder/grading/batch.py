@@ -1,6 +1,6 @@
 """Grade a whole class: intake, one trusted grading process per student, grades.csv, the class report.
 
-Each student is graded by `python -m autograder.grading` in a process of its own (several at once with
+Each student is graded by `python -m autograder.grading.student` in a process of its own (several at once with
 `jobs`), so one student's trouble never costs another a row. grades.csv is rewritten atomically after
 every student, and each student's results.json is the record `resume` reads back: a batch killed at any
 moment and rerun with `resume=True` ends with the same grades.csv as an uninterrupted run.
@@ -17,13 +17,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder import course, intake, otter_crosscheck
+from autograder import course
 from autograder.course import GRADER_LOG, GRADES_CSV, OTTER_CSV, OTTER_ZIPS, OUTPUT_NAMES, REPORT_HTML, RESULTS_JSON
-from autograder.grading import GradingSpec
+from autograder.grading import intake
+from autograder.grading.student import GradingSpec
+from autograder.otter import crosscheck as otter_crosscheck
 from autograder.results import StudentResult, gradescope_results, load_student_result, write_atomic, write_grades_csv
 from autograder.verdicts import Status
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
 __all__ = ["BatchOptions", "grade_class", "grade_student", "GRADES_CSV", "REPORT_HTML", "OTTER_CSV", "OTTER_ZIPS",
            "GRADER_LOG", "OUTPUT_NAMES", "SAMPLE_CLASS"]
@@ -103,7 +105,7 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
     spec_path = scratch / "spec.json"
     spec_path.write_text(json.dumps(asdict(spec)), encoding="utf-8")
     try:
-        run = subprocess.run([sys.executable, "-m", "autograder.grading", str(spec_path)],
+        run = subprocess.run([sys.executable, "-m", "autograder.grading.student", str(spec_path)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              timeout=options.student_deadline(), cwd=scratch, env=environ)
         result = load_student_result(out_dir / RESULTS_JSON)
@@ -148,7 +150,7 @@ def _kept_by_resume(kept: StudentResult | None, options: BatchOptions) -> tuple[
 
 def build_otter_zips(options: BatchOptions) -> dict[str, Path]:
     """The Otter autograder zips of the cross-check, built with this batch's seed and LeNet mode."""
-    from autograder import otter
+    from autograder.otter import export as otter
 
     paths = otter.build_all(options.out_dir / OTTER_ZIPS, seed=options.seed, lenet=options.lenet)
     return {path.stem: path for path in paths}

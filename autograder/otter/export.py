@@ -2,7 +2,7 @@
 
 An Otter test file here is a thin adapter generated from the kit's pytest files: one Otter test case per
 pytest test id, worth the points of that test's `points` marker (public cases are worth 0 in the zips, as
-convkit scores the hidden tests only). Each case asks `convkit_otter` (`autograder/otter_kernel.py`, shipped
+convkit scores the hidden tests only). Each case asks `convkit_otter` (`autograder/otter/kernel.py`, shipped
 as a support package) for its test's verdict, so Otter's per-exercise score equals the hidden suite's, point
 for point: same test files, checks, seed and reference solutions. `otter_config.json` keeps hidden results
 hidden until the grades are published. Using a zip:
@@ -37,7 +37,7 @@ from pathlib import Path
 from autograder import course
 from autograder.stubs import EXERCISE_NAMES, ROOT
 
-KERNEL_SOURCE = Path(__file__).resolve().parent / "otter_kernel.py"
+KERNEL_SOURCE = Path(__file__).resolve().parent / "kernel.py"
 HIDDEN_DIR = ROOT / "autograder" / "hidden"
 RUNTIME_PACKAGE = "convkit_otter"
 PUBLIC_TESTS_DIR = "otter_tests"
@@ -98,12 +98,13 @@ def collect(exercises: list[str], *, hidden: bool = True, lenet: str = "weights"
     """Exercise -> its Otter cases: the public tests (if any), then the hidden ones when `hidden`.
 
     Public cases are worth 0, and so are the hidden tests that the `lenet` mode "skip" does not run. Tests
-    are collected in a child process (`python -m autograder.otter collect ...`), so that no test module is
+    are collected in a child process (`python -m autograder.otter.export collect ...`), so that no test module is
     imported into the caller's process.
     """
     files = {exercise: [f"exercises/test_{exercise}.py"] * (ROOT / "exercises" / f"test_{exercise}.py").is_file()
              + [f"autograder/hidden/test_{exercise}.py"] * hidden for exercise in exercises}
-    command = [sys.executable, "-m", "autograder.otter", "collect", lenet, *[f for fs in files.values() for f in fs]]
+    command = [sys.executable, "-m", "autograder.otter.export", "collect", lenet,
+               *[f for fs in files.values() for f in fs]]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         raise RuntimeError(f"collecting the tests failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
@@ -303,7 +304,7 @@ def build_all(out_dir: Path, exercises: list[str] = EXERCISE_NAMES, *, seed: int
         for exercise, cases in collect(list(exercises), lenet=lenet).items():
             _stage(exercise, Path(tmp) / exercise, cases, seed=seed, lenet=lenet)
             jobs.append([str(Path(tmp) / exercise), str(out_dir / f"{exercise}.zip")])
-        done = subprocess.run([sys.executable, "-m", "autograder.otter", "generate", json.dumps(jobs)], cwd=ROOT,
+        done = subprocess.run([sys.executable, "-m", "autograder.otter.export", "generate", json.dumps(jobs)], cwd=ROOT,
                               capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"otter generate failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")

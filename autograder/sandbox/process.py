@@ -1,6 +1,6 @@
 """A sandbox worker process, seen from the trusted side: start it, talk to it with deadlines, kill it.
 
-`WorkerProcess` starts `autograder.sandbox_worker` under the isolation layers (`autograder.isolation`),
+`WorkerProcess` starts `autograder.sandbox.inside` under the isolation layers (`autograder.sandbox.isolation`),
 sends request frames and reads reply frames through private pipes without ever blocking past a deadline
 (a pidfd tells when the process exits), and drains the student's stdout/stderr into an `Output` that keeps
 only head and tail. `kill` removes the worker and everything its uid left, then frees the uid and tmp dir.
@@ -22,8 +22,8 @@ import threading
 import time
 from pathlib import Path
 
-from autograder import isolation
-from autograder import sandbox_worker as wire
+from autograder.sandbox import inside as wire
+from autograder.sandbox import isolation
 
 WORKER_SOURCE = Path(wire.__file__).read_text(encoding="utf-8")
 #: Largest JSON part of a reply; the npy payload is capped by `Limits.answer_mb`.
