@@ -19,6 +19,10 @@ def _grade(args: argparse.Namespace) -> int:
                                  lenet=args.lenet, resume=args.resume, seed=args.seed,
                                  min_isolation=args.min_isolation, otter=args.otter)
     console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
+    problem = _data_folder_problem(options.lenet)
+    if problem:
+        console.print(f"error: {problem}", markup=False)
+        return 2
     class_dir = Path(args.class_dir) if args.class_dir else batch.SAMPLE_CLASS
     console.print(f"convkit {__version__}: grading {class_dir} -> {options.out_dir} (jobs {options.jobs})",
                   markup=False)
@@ -40,12 +44,37 @@ def _grade(args: argparse.Namespace) -> int:
     _print_tests_not_run(console, results)
     if options.otter:
         _print_otter_flags(console, options.out_dir / batch.OTTER_CSV, results)
+    unfair = [result.student for result in results if Status.parse(result.status) is Status.STARVED]
+    if unfair:
+        console.print(f"warning: {len(unfair)} student(s) timed out while the machine was too busy to time them "
+                      f"fairly ({', '.join(unfair)}); those verdicts do not count: rerun with --resume on a quieter "
+                      "machine or with fewer --jobs", markup=False)
     ungraded = [result.student for result in results if Status.parse(result.status) is Status.GRADER_ERROR]
     if ungraded:
         console.print(f"error: {len(ungraded)} submission(s) could not be graded ({', '.join(ungraded)}); "
                       f"see {options.out_dir / batch.GRADER_LOG} and rerun with --resume", markup=False)
         return 1
     return 0
+
+
+def _data_folder_problem(lenet: str) -> str:
+    """Why the MNIST folder the user named cannot serve the LeNet tests, or "" (none named, or it can)."""
+    import os
+
+    folder = os.environ.get("CONVKIT_DATA_DIR")
+    if lenet == "skip" or not folder:
+        return ""
+    from exercises import data
+
+    splits = ("test", "train") if lenet == "train" else ("test",)
+    try:
+        for split in splits:
+            data.load_mnist(split, data_dir=folder)
+    except (FileNotFoundError, ValueError) as error:
+        return (f"CONVKIT_DATA_DIR names {folder}, where the LeNet accuracy tests ({'--lenet ' + lenet}) cannot "
+                f"read MNIST: {str(error).splitlines()[0]} Point it at the folder holding mnist/ (with the original "
+                "IDX .gz files), or unset it, or grade with --lenet skip.")
+    return ""
 
 
 def _print_tests_not_run(console, results) -> None:

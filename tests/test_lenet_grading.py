@@ -63,9 +63,10 @@ def test_without_mnist_the_accuracy_tests_are_not_run_and_the_console_says_why(t
         shutil.copy(ADA / name, tmp_path / "class" / "ada")
     (tmp_path / "no-data").mkdir()
     out = tmp_path / "out"
+    environ = {key: value for key, value in os.environ.items() if key != "CONVKIT_DATA_DIR"}
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"), "--out", str(out),
                           "--lenet", "weights"], capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "CONVKIT_DATA_DIR": str(tmp_path / "no-data")})
+                         env={**environ, "KERAS_HOME": str(tmp_path / "no-data")})
     assert run.returncode == 0, run.stderr[-3000:]
     with open(out / "grades.csv", newline="") as handle:
         (row,) = list(csv.DictReader(handle))
@@ -75,3 +76,15 @@ def test_without_mnist_the_accuracy_tests_are_not_run_and_the_console_says_why(t
         in console
     assert "CONVKIT_DATA_DIR" in console
     assert "found no MNIST test files" in (out / "ada" / "feedback.md").read_text()
+
+
+def test_a_data_folder_named_but_without_mnist_stops_the_grade_before_any_student(tmp_path):
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    shutil.copy(ADA / "ex06_lenet5.py", tmp_path / "class" / "ada")
+    (tmp_path / "no-data").mkdir()
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"), "--out",
+                          str(tmp_path / "out"), "--lenet", "weights"], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "CONVKIT_DATA_DIR": str(tmp_path / "no-data")})
+    assert run.returncode == 2
+    assert "CONVKIT_DATA_DIR names" in run.stderr and "--lenet skip" in run.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists(), "no student may be graded without their LeNet points"
