@@ -28,7 +28,6 @@ from autograder import course
 ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = ROOT / "autograder" / "hidden"
 EXERCISES = course.names("numpy")
-POINTS_PER_EXERCISE = 10
 CANDIDATE = "candidate"  # package name of a mutated copy of solutions/
 
 
@@ -99,22 +98,28 @@ def mutant_scores(tmp_path_factory) -> dict[str, dict[str, tuple[float, float]]]
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         scores = dict(pool.map(run, enumerate(catalogue.MUTANTS)))
-    print("\nmutant                                   exercise            kept / 10   elsewhere")
+    print("\nmutant                                   exercise            kept        elsewhere")
     for mutant in catalogue.MUTANTS:
         own = scores[mutant.id][mutant.exercise][0]
         others = sum(earned for e, (earned, _) in scores[mutant.id].items() if e != mutant.exercise)
-        print(f"{mutant.id:<40} {mutant.exercise:<19} {own:>4g}        {others:g} / 40")
+        print(f"{mutant.id:<40} {mutant.exercise:<19} {own:>4g}        {others:g}")
     return scores
 
 
-def test_the_reference_solutions_get_every_point(tmp_path):
-    scores = grade("solutions", ROOT, tmp_path)
-    assert scores == {exercise: (POINTS_PER_EXERCISE, POINTS_PER_EXERCISE) for exercise in EXERCISES}
+@pytest.fixture(scope="module")
+def reference_scores(tmp_path_factory) -> dict[str, tuple[float, float]]:
+    """The reference solutions graded once: exercise -> (earned, possible), the points from the markers."""
+    return grade("solutions", ROOT, tmp_path_factory.mktemp("reference"))
 
 
-def test_the_student_stubs_get_no_point(tmp_path):
+def test_the_reference_solutions_get_every_point(reference_scores):
+    assert set(reference_scores) == set(EXERCISES) and all(p > 0 for _, p in reference_scores.values())
+    assert reference_scores == {exercise: (possible, possible) for exercise, (_, possible) in reference_scores.items()}
+
+
+def test_the_student_stubs_get_no_point(tmp_path, reference_scores):
     scores = grade("exercises", ROOT, tmp_path)
-    assert scores == {exercise: (0, POINTS_PER_EXERCISE) for exercise in EXERCISES}
+    assert scores == {exercise: (0, possible) for exercise, (_, possible) in reference_scores.items()}
 
 
 def test_the_catalogue_holds_at_least_twenty_mutants_covering_every_exercise():
@@ -135,10 +140,10 @@ def test_a_snippet_missing_from_the_solution_fails_loudly():
 
 
 @pytest.mark.parametrize("mutant", catalogue.MUTANTS, ids=[m.id for m in catalogue.MUTANTS])
-def test_a_mutant_loses_points_on_its_own_exercise_and_on_no_other(mutant_scores, mutant):
+def test_a_mutant_loses_points_on_its_own_exercise_and_on_no_other(mutant_scores, reference_scores, mutant):
     scores = mutant_scores[mutant.id]
     earned, possible = scores[mutant.exercise]
-    assert possible == POINTS_PER_EXERCISE
+    assert possible == reference_scores[mutant.exercise][1]
     assert earned < possible, f"{mutant.id} ({mutant.description}) kept every point on {mutant.exercise}"
     elsewhere = {e: s for e, s in scores.items() if e != mutant.exercise and s[0] != s[1]}
     assert not elsewhere, f"{mutant.id} also lost points on {elsewhere}"
