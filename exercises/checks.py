@@ -185,6 +185,15 @@ def check_unchanged(before: np.ndarray, after: Any, what: str) -> None:
              "instead of writing into the caller's array")
 
 
+def error_name(error: BaseException) -> str:
+    """The type name of an exception as the student wrote it (`ZeroDivisionError`), also for one that
+    crossed from a sandbox worker, which carries the real name in `type_name`; with its line when known."""
+    name = getattr(error, "type_name", None)
+    name = name if isinstance(name, str) and name else type(error).__name__
+    line = getattr(error, "line", None)
+    return f"{name} (line {line})" if type(line) is int else name
+
+
 def check_raises_value_error(call: Callable[[], Any], what: str, *, rule: str,
                              valid_call: Callable[[], Any] | None = None, valid_what: str = "") -> None:
     """Check that `call()` raises ValueError; `rule` is the rule the bad argument breaks.
@@ -210,7 +219,7 @@ def check_raises_value_error(call: Callable[[], Any], what: str, *, rule: str,
     except (NotImplementedError, SubmissionError):
         raise
     except Exception as error:  # noqa: BLE001 - any other exception is the wrong answer, reported as such.
-        fail(what, f"raised {type(error).__name__}, expected ValueError",
+        fail(what, f"raised {error_name(error)}, expected ValueError",
              f"raise ValueError with a message naming the argument when {rule}")
     fail(what, f"returned {describe(result)}, expected a ValueError",
          f"check the arguments first and raise ValueError when {rule}")

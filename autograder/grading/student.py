@@ -118,7 +118,9 @@ def _message(error: BaseException) -> tuple[str, str]:
     if isinstance(error, SubmissionError):
         return str(error), getattr(error, "reason", Reason.EXCEPTION)
     if type(error).__name__ == "StudentException" or getattr(error, "from_student", False):
-        return f"your code raised {error}", Reason.EXCEPTION
+        line = getattr(error, "line", None)
+        where = f" (line {line} of your file)" if type(line) is int else ""
+        return f"your code raised {error}{where}", Reason.EXCEPTION
     return INTERNAL_ERROR, Reason.GRADER_ERROR
 
 
@@ -253,6 +255,9 @@ def grade(spec: GradingSpec) -> StudentResult:
     if spec.invalid:
         result.status = Status.INVALID_SUBMISSION
         result.warnings.append(f"invalid submission: {spec.invalid}")
+    elif not any(name.endswith(".py") for name in spec.files):
+        # Nothing gradable was found (no module, or only a weights file): a row of zeros must not read "ok".
+        result.status = Status.NOTHING_GRADED
     limits = Limits(call_timeout_s=spec.timeout_s)
     with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation) as sandbox:
         collector = Collector(_provider(spec, sandbox), out_dir.parent / GRADER_LOG, sandbox, out_dir)
