@@ -81,3 +81,51 @@ def test_a_custom_activation_object_is_refused():
 def test_json_that_is_not_a_layer_model_is_refused_with_a_message(text):
     with pytest.raises(architecture.ArchitectureError, match="Sequential"):
         architecture.model_layers(text)
+
+
+def separate_activation_lenet(dropout=False):
+    """LeNet-5 with its activations as layers of their own (ReLU, LeakyReLU, Softmax), as many students write it."""
+    layers = [keras.Input((28, 28, 1)), keras.layers.Conv2D(6, 5, padding="same"), keras.layers.ReLU(),
+              keras.layers.MaxPooling2D(2), keras.layers.Conv2D(16, 5), keras.layers.LeakyReLU(),
+              keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(120), keras.layers.ReLU()]
+    if dropout:
+        layers.append(keras.layers.Dropout(0.2))
+    layers += [keras.layers.Dense(84), keras.layers.Activation("relu"), keras.layers.Dense(10),
+               keras.layers.Softmax()]
+    return keras.Sequential(layers)
+
+
+@pytest.mark.parametrize("dropout", [False, True], ids=["activation-layers", "with-dropout"])
+def test_separate_activation_layers_follow_lenet5_in_the_hidden_judge(dropout):
+    layers = layers_of(separate_activation_lenet(dropout))
+    architecture.check_allowed(layers)
+    assert hidden._core(layers) == hidden.EXPECTED
+
+
+def test_an_extra_dense_layer_is_named_by_the_hidden_judge():
+    assert hidden._core(layers_of(lenet(extra_dense=True))) != hidden.EXPECTED
+
+
+def sequential(*layers):
+    return json.dumps({"class_name": "Sequential", "config": {"layers": list(layers)}})
+
+
+INPUT = {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1]}}
+
+
+@pytest.mark.parametrize("text", [
+    sequential(INPUT, {"class_name": "Conv2D", "config": {"filters": 6, "kernel_size": 5.0}}),
+    sequential(INPUT, {"class_name": "Conv2D", "config": {"filters": "6", "kernel_size": [5, 5]}}),
+    sequential(INPUT, {"class_name": "Dense", "config": {"units": None}}),
+    sequential(INPUT, 7),
+    sequential(INPUT, {"class_name": "Dense", "config": [1]}),
+    sequential({"class_name": "InputLayer", "config": {"batch_shape": 3}}),
+    '{"class_name": "Sequential", "config": {"layers": ' + "[" * 100000 + "]" * 100000 + "}}",
+], ids=["float-kernel-size", "string-filters", "units-none", "layer-not-an-object", "config-not-an-object",
+        "input-shape-not-a-list", "deeply-nested"])
+def test_malformed_model_json_is_an_architecture_error_never_a_crash(text):
+    with pytest.raises(architecture.ArchitectureError):
+        layers = architecture.model_layers(text)
+        architecture.check_allowed(layers)
+        architecture.count_params_layers(layers)
+        hidden._core(layers)

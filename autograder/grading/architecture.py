@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 #: Built-in layers a LeNet-5 may contain; the first group holds no parameters and keeps the shape.
-SHAPE_KEEPING = {"InputLayer", "Rescaling", "Activation", "ReLU", "Dropout"}
+SHAPE_KEEPING = {"InputLayer", "Rescaling", "Activation", "ReLU", "LeakyReLU", "Softmax", "Dropout"}
 ALLOWED_LAYERS = SHAPE_KEEPING | {"Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense"}
 ALLOWED_ACTIVATIONS = {"linear", "relu", "tanh", "sigmoid", "softmax", "elu", "selu", "gelu", "swish", "silu",
                        "leaky_relu", "relu6", "softplus", "softsign", "hard_sigmoid", "hard_swish", "mish"}
@@ -32,15 +32,21 @@ def model_layers(json_text: str) -> list[dict[str, Any]]:
     try:
         model = json.loads(json_text)
         layers = model["config"]["layers"]
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, RecursionError) as error:
         raise ArchitectureError(
             "model.to_json() does not describe a Sequential or Functional model's layers "
             f"({type(error).__name__}); build the model with keras.Sequential or the functional API") from None
     if model.get("class_name") not in ("Sequential", "Functional") or not isinstance(layers, list):
         raise ArchitectureError(f"the model is a {model.get('class_name')!r}; build it with keras.Sequential "
                                 "or the functional API (a subclassed model's layers cannot be checked)")
-    return [{"class_name": layer.get("class_name"), "module": layer.get("module"),
-             "config": layer.get("config") or {}} for layer in layers]
+    parsed = []
+    for index, layer in enumerate(layers):
+        config = layer.get("config") if isinstance(layer, dict) else None
+        if not isinstance(layer, dict) or not isinstance(config or {}, dict):
+            raise ArchitectureError(f"layer {index} of model.to_json() is not a layer object; build the model "
+                                    "from built-in Keras layers")
+        parsed.append({"class_name": layer.get("class_name"), "module": layer.get("module"), "config": config or {}})
+    return parsed
 
 
 def check_allowed(layers: list[dict[str, Any]]) -> None:
@@ -56,8 +62,24 @@ def check_allowed(layers: list[dict[str, Any]]) -> None:
                                     "activation given by name, such as 'relu' or 'tanh'")
 
 
-def _pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 1 << 20
+
+
+def _pair(value, what: str = "size") -> tuple[int, int]:
+    """`(a, b)` from a Keras size given as an int or a pair of ints; ArchitectureError for anything else."""
+    if _whole(value):
+        return (value, value)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(_whole(v) for v in value):
+        return (value[0], value[1])
+    raise ArchitectureError(f"the model's {what} {value!r} is not a positive whole number or a pair of them")
+
+
+def _count(config: dict, key: str) -> int:
+    value = config.get(key)
+    if not _whole(value):
+        raise ArchitectureError(f"the model's {key} {value!r} is not a positive whole number")
+    return value
 
 
 def count_params_layers(layers: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], tuple[int, ...]]:
@@ -68,18 +90,21 @@ def count_params_layers(layers: list[dict[str, Any]]) -> tuple[list[dict[str, An
         name, config = layer["class_name"], layer["config"]
         if name == "InputLayer":
             shape = config.get("batch_shape") or config.get("batch_input_shape")
+            if not isinstance(shape, (list, tuple)) or not all(v is None or _whole(v) for v in shape):
+                raise ArchitectureError(f"the model's input shape {shape!r} is not a list of whole numbers")
             input_shape = tuple(shape[1:]) if shape else None
         elif name in _KIND:
             entry: dict[str, Any] = {"type": _KIND[name]}
             if name == "Conv2D":
-                entry |= {"filters": config["filters"], "kernel_size": _pair(config["kernel_size"]),
-                          "strides": _pair(config.get("strides", 1)), "padding": config.get("padding", "valid"),
+                entry |= {"filters": _count(config, "filters"),
+                          "kernel_size": _pair(config.get("kernel_size"), "kernel_size"),
+                          "strides": _pair(config.get("strides", 1), "strides"), "padding": config.get("padding", "valid"),
                           "use_bias": config.get("use_bias", True)}
             elif name in ("MaxPooling2D", "AveragePooling2D"):
-                entry |= {"pool_size": _pair(config.get("pool_size", 2)),
-                          "strides": _pair(config.get("strides") or config.get("pool_size", 2))}
+                entry |= {"pool_size": _pair(config.get("pool_size", 2), "pool_size"),
+                          "strides": _pair(config.get("strides") or config.get("pool_size", 2), "strides")}
             elif name == "Dense":
-                entry |= {"units": config["units"], "use_bias": config.get("use_bias", True)}
+                entry |= {"units": _count(config, "units"), "use_bias": config.get("use_bias", True) is not False}
             converted.append(entry)
     if input_shape is None:
         raise ArchitectureError("the model's JSON has no input shape; give the model a keras.Input(shape=...)")
@@ -92,10 +117,10 @@ def summarize(layers: list[dict[str, Any]]) -> str:
     for layer in layers:
         name, config = layer["class_name"], layer["config"]
         if name == "Conv2D":
-            k = _pair(config.get("kernel_size", 1))
+            k = _pair(config.get("kernel_size", 1), "kernel_size")
             parts.append(f"Conv2D({config.get('filters')}, {k[0]}x{k[1]}, {config.get('padding')})")
         elif name in ("MaxPooling2D", "AveragePooling2D"):
-            parts.append(f"{name}({_pair(config.get('pool_size', 2))[0]})")
+            parts.append(f"{name}({_pair(config.get('pool_size', 2), 'pool_size')[0]})")
         elif name == "Dense":
             parts.append(f"Dense({config.get('units')}, {config.get('activation')})")
         elif name != "InputLayer":
