@@ -69,14 +69,18 @@ def _conv2d_mistakes(reference, image, kernel, padding, stride) -> list:
 
 @pytest.mark.points(1)
 def test_zero_pad_with_an_int_pads_all_four_sides(student, reference, rng):
-    image = rng.normal(size=(int(rng.integers(2, 7)), int(rng.integers(2, 7))))
-    pad = int(rng.integers(1, 4))
-    expected = reference.zero_pad(image, pad)
-    check_array(student.zero_pad(image, pad), expected, call_text("zero_pad", image, pad),
-                mistakes=[(reference.zero_pad(image, ((pad, 0), (pad, 0))),
-                           "an int pad puts that many zeros on all four sides, not only top and left"),
-                          (reference.zero_pad(image, ((0, pad), (0, pad))),
-                           "an int pad puts that many zeros on all four sides, not only bottom and right")])
+    height, width, pad = int(rng.integers(2, 7)), int(rng.integers(2, 7)), int(rng.integers(1, 4))
+    # The int form is tried on a 2-D image and on a 3-D image, whose channel axis is never padded.
+    for image in (rng.normal(size=(height, width)), rng.normal(size=(height, width, 3))):
+        expected = reference.zero_pad(image, pad)
+        mistakes = [(reference.zero_pad(image, ((pad, 0), (pad, 0))),
+                     "an int pad puts that many zeros on all four sides, not only top and left"),
+                    (reference.zero_pad(image, ((0, pad), (0, pad))),
+                     "an int pad puts that many zeros on all four sides, not only bottom and right")]
+        if image.ndim == 3:
+            mistakes.append((np.pad(image, pad), "np.pad(image, pad) with an int pads the channel axis too: "
+                             "channels are never padded, use ((p, p), (p, p), (0, 0))"))
+        check_array(student.zero_pad(image, pad), expected, call_text("zero_pad", image, pad), mistakes=mistakes)
 
 
 @pytest.mark.points(1)
