@@ -223,3 +223,44 @@ def check_raises_value_error(call: Callable[[], Any], what: str, *, rule: str,
              f"raise ValueError with a message naming the argument when {rule}")
     fail(what, f"returned {describe(result)}, expected a ValueError",
          f"check the arguments first and raise ValueError when {rule}")
+
+
+# The mistake catalogue of the sliding-window loops, shared by the public and the hidden tests.
+SHORT_OUTPUT = ("the output has H - kh + 1 rows and W - kw + 1 columns: a loop over range(H - kh) stops one row "
+                "(and column) early; use range(H - kh + 1)")
+LESSON_LOOP = ("the loops must visit all H - kh + 1 rows and W - kw + 1 columns: the lesson's range(H - 2) is "
+               "right for a 3x3 kernel only; use range(H - kh + 1)")
+UNFILLED = ("the last row or column of the output was never filled: the loops must visit all H - kh + 1 rows "
+            "and W - kw + 1 columns, range(H - kh + 1)")
+
+
+def _unfilled(expected: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """`expected` with its last `rows` rows and `cols` columns left at 0 (a correctly sized output)."""
+    answer = expected.copy()
+    if rows:
+        answer[-rows:] = 0
+    if cols:
+        answer[:, -cols:] = 0
+    return answer
+
+
+def loop_mistakes(expected, kernel_shape: tuple[int, int] | None = None) -> list:
+    """The answers of loops that stop early, each with its hint, computed from the reference `expected`
+    of shape (H - kh + 1, W - kw + 1):
+
+    - an output sized by a loop over range(H - kh): one row and/or column short -> `SHORT_OUTPUT`;
+    - a correctly sized output whose last row or column was never filled -> `UNFILLED`;
+    - with `kernel_shape` (kh, kw) smaller than 3: the lesson's range(H - 2) loop on a correctly sized
+      output leaves its last 3 - kh rows and 3 - kw columns at 0 -> `LESSON_LOOP`.
+    """
+    expected = np.asarray(expected, dtype=float)
+    if expected.ndim != 2 or min(expected.shape) < 1:
+        return []
+    mistakes = []
+    if kernel_shape is not None:
+        rows, cols = (max(0, 3 - int(k)) for k in kernel_shape)
+        if (rows or cols) and rows <= expected.shape[0] and cols <= expected.shape[1]:
+            mistakes.append((_unfilled(expected, rows, cols), LESSON_LOOP))
+    mistakes += [(expected[:-1, :-1], SHORT_OUTPUT), (expected[:-1], SHORT_OUTPUT), (expected[:, :-1], SHORT_OUTPUT)]
+    mistakes += [(_unfilled(expected, r, c), UNFILLED) for r, c in ((1, 0), (0, 1), (1, 1))]
+    return mistakes
