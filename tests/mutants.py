@@ -52,6 +52,12 @@ MUTANTS: list[Mutant] = [
            "the lesson's loop range(H - 2) generalised to range(H - kh): one row and column short",
            "    out_h, out_w = height - kh + 1, width - kw + 1\n",
            "    out_h, out_w = height - kh, width - kw\n"),
+    Mutant("ex01-lesson-loop-range-h-minus-2", EX01,
+           "the lesson's loop range(H - 2) on a correctly sized output: with a kernel smaller than 3x3 the last "
+           "rows and columns stay 0",
+           "    return out\n    # END SOLUTION",
+           "    out[max(height - 2, 0):] = 0  # range(H - 2) never reaches these rows\n"
+           "    out[:, max(width - 2, 0):] = 0\n    return out\n    # END SOLUTION"),
     Mutant("ex01-correlate-flips-the-kernel", EX01,
            "correlate2d flips the kernel (computes true convolution)",
            "    kernel = np.asarray(kernel, dtype=np.float64)\n    if image.ndim != 2:",
