@@ -11,14 +11,10 @@ import numpy as np
 import pytest
 
 from exercises import ex06_lenet5 as ex
+from exercises import lenet_judge
 from exercises.checks import call_text, check_array, check_int, check_unchanged, fail
 
-POOLING = ("MaxPooling2D", "AveragePooling2D")
-#: Parameter-free layers that only apply an activation; any of them may follow a Conv2D or Dense layer.
-ACTIVATIONS = ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax")
-EXPECTED_KINDS = ["Conv2D", "pooling", "Conv2D", "pooling", "Flatten", "Dense", "Dense", "Dense"]
-FIXED_ARCHITECTURE = ("the architecture is fixed (see the module docstring): reach 99 % with the training "
-                      "recipe, not with extra layers such as Dropout or BatchNormalization")
+FIXED_ARCHITECTURE = lenet_judge.FIXED
 SAME_LAYERS = ("make test_build_lenet5_has_61706_parameters pass first: the layers stay the same, and only the "
                "first Conv2D and Dense(120) (input_shape) and the last Dense (num_classes) change their counts")
 
@@ -43,15 +39,12 @@ def built(model, what: str):
     return model
 
 
-def core_layers(model) -> list:
-    """The model's layers without the input, activation-only layers and a leading Rescaling."""
-    layers = [layer for layer in model.layers if type(layer).__name__ not in ("InputLayer", *ACTIVATIONS)]
-    return layers[1:] if layers and type(layers[0]).__name__ == "Rescaling" else layers
-
-
-def layer_kinds(layers: list) -> list[str]:
-    """Each layer's class name, with both kinds of pooling called "pooling"."""
-    return ["pooling" if type(layer).__name__ in POOLING else type(layer).__name__ for layer in layers]
+def judged_layers(model) -> list[dict]:
+    """The model's layers as the grader reads them, from `model.to_json()` (see `exercises/lenet_judge.py`)."""
+    try:
+        return lenet_judge.model_layers(model.to_json())
+    except lenet_judge.ArchitectureError as error:
+        fail("build_lenet5().to_json(): the model's layers", str(error))
 
 
 def test_build_lenet5_has_61706_parameters():
@@ -79,37 +72,22 @@ def test_each_weighted_layer_has_its_parameter_count():
 
 
 def test_layers_come_in_lenet5_order():
-    model = built(ex.build_lenet5(), "build_lenet5()")
-    kinds = layer_kinds(core_layers(model))
-    if kinds != EXPECTED_KINDS:
-        fail("the kinds of build_lenet5()'s layers (activation layers and a leading Rescaling left out)",
-             f"got {kinds}, expected {EXPECTED_KINDS}", FIXED_ARCHITECTURE)
+    layers = judged_layers(built(ex.build_lenet5(), "build_lenet5()"))
+    what = "build_lenet5(): the layers in order (activation layers and a leading Rescaling left out)"
+    try:
+        problem = lenet_judge.sequence_problem(layers)
+    except lenet_judge.ArchitectureError as error:
+        fail(what, str(error), FIXED_ARCHITECTURE)
+    if problem:
+        fail(what, *problem)
 
 
-def test_convolutions_pooling_and_dense_layers_have_their_settings():
-    model = built(ex.build_lenet5(), "build_lenet5()")
-    layers = core_layers(model)
-    kinds = layer_kinds(layers)
-    expected = [
-        {"filters": 6, "kernel_size": (5, 5), "strides": (1, 1), "padding": "same"},
-        {"pool_size": (2, 2), "strides": (2, 2)},
-        {"filters": 16, "kernel_size": (5, 5), "strides": (1, 1), "padding": "valid"},
-        {"pool_size": (2, 2), "strides": (2, 2)},
-        {},
-        {"units": 120},
-        {"units": 84},
-        {"units": 10},
-    ]
-    if kinds != EXPECTED_KINDS:
-        fail("the kinds of build_lenet5()'s layers", f"got {kinds}, expected {EXPECTED_KINDS}",
-             FIXED_ARCHITECTURE)
-    for number, (layer, settings) in enumerate(zip(layers, expected, strict=True), start=1):
-        config = layer.get_config()
-        for key, value in settings.items():
-            got = tuple(config[key]) if isinstance(config[key], list) else config[key]
-            if got != value:
-                fail(f"layer {number} ({type(layer).__name__} {layer.name!r}) setting {key!r}",
-                     f"got {got!r}, expected {value!r}", "compare with the table in the module docstring")
+def test_convolutions_have_their_strides():
+    layers = judged_layers(built(ex.build_lenet5(), "build_lenet5()"))
+    for number, layer in enumerate(layers, start=1):
+        if layer["class_name"] == "Conv2D" and tuple(layer["config"].get("strides", (1, 1))) != (1, 1):
+            fail(f"layer {number} (Conv2D) setting 'strides'", f"got {layer['config'].get('strides')!r}, "
+                 "expected (1, 1)", "LeNet-5's convolutions move one pixel at a time")
 
 
 @pytest.mark.parametrize("num_classes", [10, 3], ids=["10-digits", "3-classes"])

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from autograder.grading import architecture
 from autograder.hidden import test_ex06_lenet5 as hidden
+from exercises import lenet_judge as architecture
 
 keras = pytest.importorskip("keras")
 
@@ -45,21 +45,21 @@ def test_a_correct_lenet_passes_every_architecture_check(build):
     model = build()
     layers = layers_of(model)
     architecture.check_allowed(layers)
-    assert hidden._core(layers) == hidden.EXPECTED
+    assert architecture.core_sequence(layers) == architecture.expected_sequence()
     converted, shape = architecture.count_params_layers(layers)
     assert count_params(converted, shape) == model.count_params() == hidden.LENET_PARAMS
 
 
 def test_a_valid_first_convolution_is_named_in_the_layer_comparison():
-    core = hidden._core(layers_of(lenet(first_padding="valid")))
-    assert core[0] == ("Conv2D", 6, (5, 5), "valid") != hidden.EXPECTED[0]
+    core = architecture.core_sequence(layers_of(lenet(first_padding="valid")))
+    assert core[0] == ("Conv2D", 6, (5, 5), "valid") != architecture.expected_sequence()[0]
 
 
 def test_an_extra_dense_layer_changes_the_layer_list_and_the_count():
     from solutions.ex05_parameters import count_params
 
     layers = layers_of(lenet(extra_dense=True))
-    assert len(hidden._core(layers)) == len(hidden.EXPECTED) + 1
+    assert len(architecture.core_sequence(layers)) == len(architecture.expected_sequence()) + 1
     assert count_params(*architecture.count_params_layers(layers)) != hidden.LENET_PARAMS
 
 
@@ -95,15 +95,53 @@ def separate_activation_lenet(dropout=False):
     return keras.Sequential(layers)
 
 
-@pytest.mark.parametrize("dropout", [False, True], ids=["activation-layers", "with-dropout"])
-def test_separate_activation_layers_follow_lenet5_in_the_hidden_judge(dropout):
-    layers = layers_of(separate_activation_lenet(dropout))
-    architecture.check_allowed(layers)
-    assert hidden._core(layers) == hidden.EXPECTED
+def test_separate_activation_layers_follow_lenet5():
+    layers = layers_of(separate_activation_lenet())
+    assert architecture.core_sequence(layers) == architecture.expected_sequence()
+    assert architecture.sequence_problem(layers) is None
 
 
-def test_an_extra_dense_layer_is_named_by_the_hidden_judge():
-    assert hidden._core(layers_of(lenet(extra_dense=True))) != hidden.EXPECTED
+def test_a_dropout_layer_is_refused_by_name():
+    with pytest.raises(architecture.ArchitectureError, match="Dropout"):
+        architecture.sequence_problem(layers_of(separate_activation_lenet(dropout=True)))
+
+
+def test_a_rescaling_after_the_first_layer_is_refused():
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(6, 5, padding="same"),
+                              keras.layers.Rescaling(2.0)])
+    with pytest.raises(architecture.ArchitectureError, match="Rescaling may only come first"):
+        architecture.core_sequence(layers_of(model))
+
+
+def test_an_extra_dense_layer_is_named():
+    problem = architecture.sequence_problem(layers_of(lenet(extra_dense=True)))
+    assert problem is not None and "Dense" in problem[0]
+
+
+@pytest.mark.parametrize("variant, passes", [("separate-activations", True), ("dropout", False),
+                                             ("extra-dense", False), ("reference", True)])
+def test_the_public_and_the_hidden_judge_agree(monkeypatch, variant, passes):
+    """The public test and the hidden test of the layer order pass and fail on the same models."""
+    from exercises import test_ex06_lenet5 as public
+    from exercises.checks import CheckFailure
+
+    build = {"separate-activations": separate_activation_lenet, "dropout": lambda: separate_activation_lenet(True),
+             "extra-dense": lambda: lenet(extra_dense=True), "reference": lenet}[variant]
+    monkeypatch.setattr(public.ex, "build_lenet5", lambda **kwargs: build())
+
+    class Request:
+        def getfixturevalue(self, name):
+            assert name == "model_layers"
+            return layers_of(build())
+
+    verdicts = []
+    for run in (public.test_layers_come_in_lenet5_order, lambda: hidden.test_layers_follow_lenet5_in_order(Request())):
+        try:
+            run()
+            verdicts.append(True)
+        except CheckFailure:
+            verdicts.append(False)
+    assert verdicts == [passes, passes]
 
 
 def sequential(*layers):
@@ -128,4 +166,4 @@ def test_malformed_model_json_is_an_architecture_error_never_a_crash(text):
         layers = architecture.model_layers(text)
         architecture.check_allowed(layers)
         architecture.count_params_layers(layers)
-        hidden._core(layers)
+        architecture.core_sequence(layers)

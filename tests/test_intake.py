@@ -2,8 +2,8 @@
 
 import json
 import os
-import struct
 import stat
+import struct
 import zipfile
 
 import pytest
@@ -174,7 +174,8 @@ def notebook(*cells, kind="code"):
 
 
 def test_a_notebook_becomes_its_module_without_magics_or_shell_lines(tmp_path):
-    text = notebook(["%matplotlib inline\n", "import numpy as np\n"], "!pip install numpy\ndef f(x):\n    return 2 * x\n")
+    text = notebook(["%matplotlib inline\n", "import numpy as np\n"],
+                    "!pip install numpy\ndef f(x):\n    return 2 * x\n")
     write(tmp_path / "nb" / "ex01_convolution.ipynb", text)
     taken = intake.take_in(intake.Student("nb", tmp_path / "nb"), tmp_path / "scratch")
     assert taken.files == ["ex01_convolution.py"]

@@ -1,9 +1,18 @@
-"""Judge a Keras model from the text of `model.to_json()`, parsed as JSON and never deserialized.
+"""The LeNet-5 judge: one rule for the public tests, the hidden suite and Otter, from `model.to_json()` alone.
 
-The sandbox builds the student's model and returns its JSON as data. Here that text is read with `json`:
-no Keras object is made from it, so a Lambda layer, a custom object or a crafted file can do nothing in the
-trusted process. The layer list is checked against an allowlist of built-in Keras layers and converted to
-the layer dicts of `ex05_parameters.count_params`, which counts the parameters.
+The grader's sandbox builds the student's model and returns its JSON as data; the public tests take the same
+JSON from the model they build. It is read with `json`: no Keras object is made from it, so a Lambda layer,
+a custom object or a crafted file can do nothing where it is judged. The rule follows the contract:
+
+- the fixed sequence Conv2D(6, 5x5, "same") -> pool 2 -> Conv2D(16, 5x5, "valid") -> pool 2 -> Flatten ->
+  Dense(120) -> Dense(84) -> Dense(num_classes, softmax), max or average pooling;
+- activations are the student's choice, given to a layer (`activation="relu"`) or as layers of their own
+  (`Activation`, `ReLU`, `LeakyReLU`, and `Softmax` after the last Dense);
+- one parameter-free `Rescaling` may come first, since the model is always fed x in [0, 1];
+- anything else (Dropout, BatchNormalization, an extra Dense ...) is refused with a message naming it.
+
+`count_params_layers` turns the layers into the layer dicts of `ex05_parameters.count_params`. This module
+uses the standard library only.
 """
 
 from __future__ import annotations
@@ -12,10 +21,14 @@ import json
 from typing import Any
 
 #: Built-in layers a LeNet-5 may contain; the first group holds no parameters and keeps the shape.
-SHAPE_KEEPING = {"InputLayer", "Rescaling", "Activation", "ReLU", "LeakyReLU", "Softmax", "Dropout"}
+ACTIVATION_LAYERS = {"Activation", "ReLU", "LeakyReLU", "Softmax"}
+SHAPE_KEEPING = {"InputLayer", "Rescaling"} | ACTIVATION_LAYERS
 ALLOWED_LAYERS = SHAPE_KEEPING | {"Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense"}
 ALLOWED_ACTIVATIONS = {"linear", "relu", "tanh", "sigmoid", "softmax", "elu", "selu", "gelu", "swish", "silu",
                        "leaky_relu", "relu6", "softplus", "softsign", "hard_sigmoid", "hard_swish", "mish"}
+#: The hint for any layer beyond the fixed sequence.
+FIXED = ("the architecture is fixed (see the module docstring of ex06_lenet5): reach 99 % with the training "
+         "recipe, not with extra layers such as Dropout or BatchNormalization")
 _KIND = {"Conv2D": "conv2d", "MaxPooling2D": "max_pool2d", "AveragePooling2D": "average_pool2d",
          "Flatten": "flatten", "Dense": "dense"}
 
@@ -54,8 +67,9 @@ def check_allowed(layers: list[dict[str, Any]]) -> None:
     for index, layer in enumerate(layers):
         name = layer["class_name"]
         if name not in ALLOWED_LAYERS or layer["module"] not in (None, "keras.layers"):
-            raise ArchitectureError(f"layer {index} is a {name} ({layer['module']}); only built-in Keras layers "
-                                    f"are accepted: {', '.join(sorted(ALLOWED_LAYERS))}")
+            raise ArchitectureError(f"layer {index} is a {name} ({layer['module']}): a LeNet-5 here is built from "
+                                    f"these Keras layers only: {', '.join(sorted(ALLOWED_LAYERS))} (the "
+                                    "architecture is fixed; reach 99 % with the training recipe, not extra layers)")
         activation = layer["config"].get("activation")
         if activation is not None and (not isinstance(activation, str) or activation not in ALLOWED_ACTIVATIONS):
             raise ArchitectureError(f"layer {index} ({name}) uses the activation {activation!r}; use a built-in "
@@ -98,7 +112,8 @@ def count_params_layers(layers: list[dict[str, Any]]) -> tuple[list[dict[str, An
             if name == "Conv2D":
                 entry |= {"filters": _count(config, "filters"),
                           "kernel_size": _pair(config.get("kernel_size"), "kernel_size"),
-                          "strides": _pair(config.get("strides", 1), "strides"), "padding": config.get("padding", "valid"),
+                          "strides": _pair(config.get("strides", 1), "strides"),
+                          "padding": config.get("padding", "valid"),
                           "use_bias": config.get("use_bias", True)}
             elif name in ("MaxPooling2D", "AveragePooling2D"):
                 entry |= {"pool_size": _pair(config.get("pool_size", 2), "pool_size"),
@@ -126,3 +141,58 @@ def summarize(layers: list[dict[str, Any]]) -> str:
         elif name != "InputLayer":
             parts.append(name)
     return " -> ".join(parts)
+
+
+def expected_sequence(num_classes: int = 10) -> list[tuple]:
+    """LeNet-5's layers as `core_sequence` describes them."""
+    return [("Conv2D", 6, (5, 5), "same"), ("pool", 2), ("Conv2D", 16, (5, 5), "valid"), ("pool", 2),
+            ("Flatten",), ("Dense", 120), ("Dense", 84), ("Dense", num_classes, "softmax")]
+
+
+def core_sequence(layers: list[dict[str, Any]]) -> list[tuple]:
+    """The layers as comparable tuples, the shape-keeping ones left out (a leading Rescaling, activations).
+
+    A softmax given as its own layer (`Softmax`, or `Activation("softmax")`) belongs to the Dense before it.
+    Raises ArchitectureError for a Rescaling that is not first, or a layer outside the allowlist.
+    """
+    check_allowed(layers)
+    core: list[tuple] = []
+    for index, layer in enumerate(layers):
+        name, config = layer["class_name"], layer["config"]
+        if name == "Rescaling" and core:
+            raise ArchitectureError(f"layer {index} is a Rescaling after {core[-1][0]}: a Rescaling may only "
+                                    "come first, before the first Conv2D")
+        if name in SHAPE_KEEPING:
+            is_softmax = name == "Softmax" or (name == "Activation" and config.get("activation") == "softmax")
+            if is_softmax and core and core[-1][0] == "Dense" and len(core[-1]) == 2:
+                core[-1] = (*core[-1], "softmax")
+            continue
+        if name == "Conv2D":
+            core.append((name, config.get("filters"), _pair(config.get("kernel_size", 1), "kernel_size"),
+                         config.get("padding")))
+        elif name in ("MaxPooling2D", "AveragePooling2D"):
+            pool = _pair(config.get("pool_size", 2), "pool_size")
+            strides = _pair(config.get("strides") or pool, "strides")
+            core.append(("pool", pool[0]) if pool[0] == pool[1] and strides == pool else (name, pool, strides))
+        elif name == "Dense":
+            last = ("softmax",) if config.get("activation") == "softmax" else ()
+            core.append((name, config.get("units"), *last))
+        else:
+            core.append((name,))
+    return core
+
+
+def sequence_problem(layers: list[dict[str, Any]], num_classes: int = 10) -> tuple[str, str] | None:
+    """None when `layers` follow LeNet-5, else (what is wrong, a hint); ArchitectureError for refused layers."""
+    got, want = core_sequence(layers), expected_sequence(num_classes)
+    for index, (have, expected) in enumerate(zip(got, want, strict=False)):
+        if have != expected:
+            hint = {"same": "the first convolution keeps 28x28 with padding='same'",
+                    "valid": "the second convolution uses padding='valid' (28/2 = 14 -> 10)"}.get(
+                expected[3] if expected[0] == "Conv2D" else "", "compare with the table in the module docstring")
+            return f"layer {index + 1} is {have}, expected {expected} (model: {summarize(layers)})", hint
+    if len(got) != len(want):
+        return (f"{len(got)} layers with parameters or shape changes, expected {len(want)} "
+                f"(model: {summarize(layers)})",
+                "LeNet-5 has exactly two convolutions, two poolings, a Flatten and three Dense layers")
+    return None
