@@ -35,9 +35,10 @@ as its first layer, so whoever feeds the model needs to know nothing about it.
 Time budget: keep `train_lenet5` within `TRAINING_BUDGET_SECONDS` of wall time on a 2-core CPU without a
 GPU, where one epoch over the 60,000 images at batch size 128 takes 5-10 s. The plain recipe (raw [0, 1]
 inputs, Adam at a fixed learning rate of 1e-3) reaches 98.4 % in 4 epochs and stalls at 98.8-98.9 % even
-after 12; the reference recipe (standardized inputs, 4 epochs, a warmed-up cosine learning-rate schedule)
-reaches 99.1-99.3 % in 20-40 s. When your instructor grades by training (`convkit grade --lenet train`),
-the grader stops `train_lenet5` after twice the budget.
+after 12; the reference recipe (standardized inputs, 2 epochs, a one-cycle learning-rate schedule: a
+linear warm-up to a high peak, then a cosine decay) reaches about 99.0-99.2 % in 10-20 s. When your
+instructor grades by training (`convkit grade --lenet train`), the grader stops `train_lenet5` after twice
+the budget.
 
 How the grader judges the model: the architecture from `model.to_json()`, and the accuracy on 2,000 MNIST
 test images shifted by up to one pixel (`python -m exercises.train` prints the same measure for your model).
@@ -106,9 +107,9 @@ def train_lenet5(
     x_train: np.ndarray,
     y_train: np.ndarray,
     *,
-    epochs: int = 4,
+    epochs: int = 2,
     batch_size: int = 128,
-    learning_rate: float = 5e-3,
+    learning_rate: float = 1e-2,
     seed: int = 0,
     verbose: str | int = "auto",
 ) -> keras.callbacks.History:
@@ -120,10 +121,13 @@ def train_lenet5(
     twice gives the same weights; seed the weight initialization before `build_lenet5` if you need that too.
     Keras' progress bar shows by default (`verbose="auto"`).
 
-    Recipe: sparse categorical cross-entropy, `epochs` passes over the data in shuffled batches of
-    `batch_size`, Adam with a learning rate that climbs linearly from `learning_rate / 10` to
-    `learning_rate` over the first 10 % of the `epochs * ceil(N / batch_size)` steps (warm-up), then decays
-    to 0 along a half cosine over the rest.
+    Recipe (a one-cycle schedule): sparse categorical cross-entropy, `epochs` passes over the data in
+    shuffled batches of `batch_size`, Adam with a peak learning rate `learning_rate`. Of the
+    `steps = epochs * ceil(N / batch_size)` updates, the first `steps // 4` raise the rate linearly from
+    `learning_rate / 25` to `learning_rate` (warm-up); the rest lower it along a half cosine,
+    lr(t) = learning_rate * (1e-4 + (1 - 1e-4) * (1 + cos(pi * t / (steps - steps // 4))) / 2),
+    down to `learning_rate / 1e4`. With the defaults (2 epochs, batch 128, peak 1e-2) the standardized
+    network of `build_lenet5` reaches about 99.0-99.2 % on the 10,000 test images.
 
     Raises ValueError when `x_train` is not 4-D, `y_train` is not 1-D, their lengths differ or are 0.
     """
@@ -143,9 +147,12 @@ def train_lenet5(
     keras.utils.set_random_seed(seed)
     if not model.compiled:
         steps = epochs * -(-len(x_train) // batch_size)
-        warmup = steps // 10
+        # Warm up linearly from learning_rate / 25 over a quarter of the steps, then follow a half cosine
+        # down to learning_rate * 1e-4 (Keras' `alpha` is the final fraction of the warm-up target).
+        warmup = steps // 4
         schedule = keras.optimizers.schedules.CosineDecay(
-            learning_rate / 10, decay_steps=steps - warmup, warmup_target=learning_rate, warmup_steps=warmup)
+            learning_rate / 25, decay_steps=steps - warmup, alpha=1e-4, warmup_target=learning_rate,
+            warmup_steps=warmup)
         model.compile(optimizer=keras.optimizers.Adam(schedule),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model.fit(x_train.astype(np.float32, copy=False), y_train, batch_size=batch_size,
