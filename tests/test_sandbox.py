@@ -730,3 +730,59 @@ def test_predictions_come_from_the_architecture_the_json_describes_rebuilt_apart
         assert sandbox.keras_predict(x).shape == (8, 3), "its own model runs with its own weights"
         with pytest.raises(StudentException, match="(?i)layer|weight|shape"):
             sandbox.keras_predict(x, model_json=model_json)
+
+
+SITE_SEARCH = """
+import glob, importlib, os, sys
+
+def _candidates():
+    patterns = ["/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages", "/usr/lib/python3*/*/*-packages",
+                "/root/.pyenv/versions/*/lib/python*/site-packages", "/opt/*/lib/python*/site-packages",
+                "/usr/local/lib/python3*/site-packages", sys.prefix + "/lib/python*/site-packages",
+                sys.base_prefix + "/lib/python*/site-packages"]
+    found = [p for p in sys.path if p]
+    for pattern in patterns:
+        found += glob.glob(pattern)
+    return [p for p in found if os.path.isfile(os.path.join(p, "scipy", "__init__.py"))]
+
+def scipy_folders():
+    return _candidates()
+
+def correlate2d(image, kernel):
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PolicyFinder"]
+    for folder in _candidates():
+        sys.path.insert(0, folder)
+        try:
+            module = importlib.import_module("scipy." + "sig" + "nal")
+            return module.correlate2d(image, kernel, "valid")
+        except ImportError:
+            continue
+    raise RuntimeError("no scipy found")
+"""
+
+
+@needs_namespaces
+def test_row36_no_forbidden_package_is_on_a_numpy_workers_disk(tmp_path):
+    """Row 36: the worker's file view is an allowlist; scipy is in no site folder it can see, so a module
+    that searches every site-packages and dist-packages folder and imports from there finds nothing."""
+    import scipy  # The trusted side has scipy installed: the test is meaningful only then.
+    assert os.path.isdir(os.path.dirname(scipy.__file__))
+    folder = submission(tmp_path, ex01_convolution=SITE_SEARCH)
+    with Sandbox(folder, FAST) as sandbox:
+        assert sandbox.call("ex01_convolution", "scipy_folders") == []
+        with pytest.raises(StudentException, match="no scipy found"):
+            sandbox.call("ex01_convolution", "correlate2d", np.ones((3, 3)), np.ones((2, 2)))
+        assert sandbox.call("ex01_convolution", "scipy_folders") == []
+
+
+@needs_namespaces
+def test_row36_the_allowlist_view_empties_every_site_folder_but_numpy():
+    args = isolation.bwrap_command(Path("/tmp"), ["python"], uid=None, tmp_mb=1, allowed_packages=("numpy",))
+    tmpfs = {args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"}
+    import numpy
+    site = os.path.dirname(os.path.dirname(numpy.__file__))
+    assert site in tmpfs
+    assert any(f"/usr/lib/python3{suffix}" in t for t in tmpfs for suffix in ("/", ".")) or not [
+        p for p in isolation.site_folders() if p.startswith("/usr/")]
+    binds = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
+    assert os.path.join(site, "numpy") in binds and os.path.join(site, "scipy") not in binds

@@ -174,8 +174,14 @@ def _system_links() -> list[str]:
 
 def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | None, tmp_mb: int,
                   writable: bool = False, files: dict[str, Path] | None = None,
-                  hidden_modules: tuple[str, ...] | list[str] = ()) -> list[str]:
+                  hidden_modules: tuple[str, ...] | list[str] = (),
+                  allowed_packages: tuple[str, ...] | list[str] | None = None) -> list[str]:
     """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above.
+
+    With `allowed_packages` (e.g. ``("numpy",)``) the file view is an allowlist: every site folder of the
+    interpreter and every other Python's site folder under /usr is replaced by an empty tmpfs, and only the
+    named top-level packages (with their ``<name>.libs`` folder of bundled libraries) are bound back in.
+    Whatever a module does to its import machinery, a package left out is not on the worker's disk.
 
     `submission_dir` is seen read-only at `SUBMISSION_MOUNT`, or read-write with `writable`; `files` maps
     more paths inside (e.g. "/etc/hosts") to read-only files outside. The installed packages named in
@@ -197,6 +203,8 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
             args += [x for name in KIT_NAMES if os.path.isdir(os.path.join(folder, name))
                      for x in ("--tmpfs", os.path.join(folder, name))]
             args += _hiding_args(folder, hidden_modules)
+    if allowed_packages is not None:
+        args += _allowlist_args(allowed_packages)
     for inside, outside in (files or {}).items():
         args += ["--ro-bind", str(outside), inside]
     mount = "--bind" if writable else "--ro-bind"
@@ -206,6 +214,34 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
     if uid is None:
         return args + ["--unshare-user", "--", *python_argv]
     return args + ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", *setpriv(uid), *python_argv]
+
+
+def site_folders() -> list[str]:
+    """Every site folder a worker could see: the interpreter's own (sys.path entries named site-packages
+    or dist-packages) and those of the other Pythons under /usr (the system interpreter's dist-packages)."""
+    import glob
+    found = [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")]
+    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages",
+                    "/usr/lib/python3*/*/*-packages"):
+        found += glob.glob(pattern)
+    unique: list[str] = []
+    for path in found:
+        if os.path.isdir(path) and not os.path.islink(path) and path not in unique:
+            unique.append(path)
+    return unique
+
+
+def _allowlist_args(packages) -> list[str]:
+    """bwrap arguments that empty every site folder (`site_folders`) and bind back only `packages`."""
+    args = []
+    for folder in site_folders():
+        args += ["--perms", "0755", "--tmpfs", folder]
+        for name in packages:
+            for entry in (name, f"{name}.libs"):
+                path = os.path.join(folder, entry)
+                if os.path.isdir(path):
+                    args += ["--ro-bind", path, path]
+    return args
 
 
 def _hiding_args(folder: str, modules) -> list[str]:

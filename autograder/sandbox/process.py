@@ -123,8 +123,11 @@ class WorkerProcess:
         out_r, out_w = os.pipe()
         argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w)
         if self.mode == "bwrap":
+            # A numpy worker's file view holds numpy and nothing else from any site folder; a Keras
+            # worker still sees the interpreter's site folders (TensorFlow's dependencies are many).
             argv = isolation.bwrap_command(submission_dir, argv, uid=uid, tmp_mb=limits.tmp_mb,
-                                           hidden_modules=hidden_modules)
+                                           hidden_modules=hidden_modules,
+                                           allowed_packages=None if keras else ("numpy",))
         elif uid is not None:
             argv = [*isolation.setpriv(uid), *argv]
         try:
