@@ -337,7 +337,9 @@ def test_row14_atexit_tricks_have_no_effect_the_answer_is_judged_as_data(tmp_pat
 @pytest.mark.parametrize("statement, type_name", [
     pytest.param("raise KeyboardInterrupt('stop')", "KeyboardInterrupt", id="KeyboardInterrupt"),
     pytest.param("raise Custom('boom')", "ex01_convolution.Custom", id="custom-BaseException"),
-    pytest.param("import pytest\n    pytest.exit('done', returncode=0)", "Exit", id="pytest.exit"),
+    # pytest is not on a numpy worker's disk (its file view holds numpy only), so pytest.exit's exception
+    # class, a BaseException named Exit, is raised under its own name.
+    pytest.param("raise type('Exit', (BaseException,), {})('done')", "Exit", id="pytest.exit"),
 ])
 def test_row15_base_exceptions_fail_the_test_and_the_worker_goes_on(tmp_path, statement, type_name):
     folder = submission(tmp_path, ex01_convolution=f"""
@@ -412,7 +414,7 @@ def test_row21_odd_answers_come_back_as_data_for_the_checks_to_judge(tmp_path, e
         check_array(out, np.zeros((4, 4)), "correlate2d")
 
 
-def test_row22_in_place_changes_to_inputs_are_copied_back_for_the_checks(tmp_path, image_and_kernel):
+def test_row22_in_place_changes_to_inputs_are_reported_to_the_checks(tmp_path, image_and_kernel):
     image, kernel = image_and_kernel
     folder = submission(tmp_path, ex01_convolution="""
         def correlate2d(image, kernel):
@@ -424,10 +426,12 @@ def test_row22_in_place_changes_to_inputs_are_copied_back_for_the_checks(tmp_pat
     with Sandbox(folder, FAST) as sandbox:
         sandbox.call("ex01_convolution", "correlate2d", image, kernel=kernel)
         assert sandbox.call("ex01_convolution", "correlate2d", untouched, kernel=np.ones((1, 1))).shape == (3,)
-    np.testing.assert_array_equal(image, before_image * 2)
-    assert kernel[0, 0] == 5
-    with pytest.raises(CheckFailure, match="modified in place"):
-        check_unchanged(before_kernel, kernel, "correlate2d")
+    np.testing.assert_array_equal(image, before_image)
+    np.testing.assert_array_equal(kernel, before_kernel)
+    for before, after in ((before_image, image), (before_kernel, kernel)):
+        with pytest.raises(CheckFailure, match="modified in place"):
+            check_unchanged(before, after, "correlate2d")
+    check_unchanged(np.arange(3.0), np.arange(3.0), "an array no call was given")
 
 
 @needs_namespaces
@@ -480,11 +484,11 @@ def test_row23_a_kit_installed_beside_numpy_is_covered_inside_the_sandbox(tmp_pa
     folder = submission(tmp_path, ex01_convolution="""
         import os, sys
         def look():
-            return [p for p in sys.path if p.endswith("site-packages")], os.listdir(sys.path[-1] + "/solutions")
+            return [p for p in sys.path if p.endswith("site-packages")], os.path.exists(sys.path[-1] + "/solutions")
         """)
     with Sandbox(folder, FAST) as sandbox:
-        paths, listing = sandbox.call("ex01_convolution", "look")
-    assert str(site) in paths and listing == []
+        paths, present = sandbox.call("ex01_convolution", "look")
+    assert str(site) in paths and present is False
 
 
 def test_row24_importing_the_solutions_is_an_import_error(tmp_path):
@@ -580,7 +584,8 @@ def test_row30_a_module_that_removes_the_import_hook_still_finds_no_forbidden_pa
     if "namespaces" not in isolation.available_layers():
         pytest.skip("leaving packages out of the worker's file view needs bubblewrap")
     folder = submission(tmp_path, ex01_convolution=HOOK_REMOVED)
-    with Sandbox(folder, FAST) as sandbox, pytest.raises(StudentException, match="AttributeError.*correlate2d"):
+    # The allowlisted file view holds no scipy at all (not even an emptied scipy.signal).
+    with Sandbox(folder, FAST) as sandbox, pytest.raises(StudentException, match="No module named 'scipy'"):
         sandbox.call("ex01_convolution", "correlate2d", np.ones((3, 3)), np.ones((2, 2)))
 
 
@@ -786,3 +791,60 @@ def test_row36_the_allowlist_view_empties_every_site_folder_but_numpy():
         p for p in isolation.site_folders() if p.startswith("/usr/")]
     binds = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
     assert os.path.join(site, "numpy") in binds and os.path.join(site, "scipy") not in binds
+
+
+POOL_STEERING = """
+import numpy as np
+
+def average_pool2d(x, size=2, stride=2):
+    out = x[::stride, ::stride].astype(np.float64)
+    x[...] = 7          # Overwrite the caller's feature map ...
+    return out
+
+def max_pool2d(x, size=2, stride=2):
+    return np.full((x.shape[0] // stride, x.shape[1] // stride), 7, dtype=x.dtype)   # ... and answer 7.
+"""
+
+
+def test_row38_writing_into_an_input_does_not_steer_a_later_expected_answer(tmp_path):
+    """Row 38: a constant max_pool2d after an average_pool2d that overwrote the uint8 map gains nothing: the
+    caller's map keeps its values, the expected answer made from it is the true one, and the write is caught."""
+    folder = submission(tmp_path, ex04_pooling=POOL_STEERING)
+    fmap = np.random.default_rng(3).integers(0, 255, size=(6, 6), dtype=np.uint8)
+    original = fmap.copy()
+    with Sandbox(folder, FAST) as sandbox:
+        sandbox.call("ex04_pooling", "average_pool2d", fmap)
+        got = sandbox.call("ex04_pooling", "max_pool2d", fmap)
+    np.testing.assert_array_equal(fmap, original)
+    expected = fmap.reshape(3, 2, 3, 2).max(axis=(1, 3))
+    with pytest.raises(CheckFailure):
+        check_array(got, expected, "max_pool2d")
+    with pytest.raises(CheckFailure, match="modified in place"):
+        check_unchanged(original, fmap, "average_pool2d: the x argument")
+
+
+SHM_HOG = """
+import os
+
+def fill(megabytes):
+    written = 0
+    chunk = b"x" * (1 << 20)
+    try:
+        for index in range(megabytes):
+            with open(f"/dev/shm/hog{index}", "wb") as handle:   # Many files: the per-file cap is not the limit.
+                handle.write(chunk)
+            written += 1
+    except OSError:
+        pass
+    return written
+"""
+
+
+@needs_namespaces
+def test_row39_posix_shared_memory_is_capped_and_private(tmp_path):
+    """Row 39: /dev/shm inside the box is its own tmpfs of `tmp_mb`: a module cannot park more there."""
+    limits = Limits(call_timeout_s=10, import_timeout_s=5, tmp_mb=8)
+    folder = submission(tmp_path, ex01_convolution=SHM_HOG)
+    with Sandbox(folder, limits) as sandbox:
+        assert sandbox.call("ex01_convolution", "fill", 40) <= 8
+    assert not any(name.startswith("hog") for name in os.listdir("/dev/shm"))

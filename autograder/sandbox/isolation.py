@@ -128,7 +128,7 @@ def rlimit_setter(limits, *, nproc: bool):
     cpu = int(limits.effective_cpu_s())
     values = [(resource.RLIMIT_AS, limits.memory_mb * mb), (resource.RLIMIT_CPU, (cpu, cpu + 5)),
               (resource.RLIMIT_FSIZE, limits.file_size_mb * mb), (resource.RLIMIT_CORE, 0),
-              (resource.RLIMIT_NOFILE, 1024)]
+              (resource.RLIMIT_NOFILE, 1024), (resource.RLIMIT_MEMLOCK, 0), (resource.RLIMIT_MSGQUEUE, 0)]
     if nproc:
         values.append((resource.RLIMIT_NPROC, limits.nproc))
 
@@ -188,8 +188,11 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
     `hidden_modules` (e.g. "scipy.signal", "tensorflow") are emptied from the view, so that code inside
     cannot import them whatever it does to its own import machinery.
     """
+    # /dev is private (bwrap's minimal devices: null, zero, full, random, urandom, tty); its /dev/shm is a
+    # tmpfs of its own capped at `tmp_mb`, so POSIX shared memory neither meets another box nor grows unbounded.
     args = ["bwrap", *_system_links(), "--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20),
-            "--perms", "1777", "--tmpfs", "/tmp"]
+            "--perms", "1777", "--tmpfs", "/tmp", "--size", str(tmp_mb << 20), "--perms", "1777",
+            "--tmpfs", "/dev/shm"]
     made = {"/", "/tmp"}
     for root in python_roots():
         parents = [str(p) for p in reversed(Path(root).parents)]
