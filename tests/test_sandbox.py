@@ -848,3 +848,38 @@ def test_row39_posix_shared_memory_is_capped_and_private(tmp_path):
     with Sandbox(folder, limits) as sandbox:
         assert sandbox.call("ex01_convolution", "fill", 40) <= 8
     assert not any(name.startswith("hog") for name in os.listdir("/dev/shm"))
+
+
+def test_row37_pictures_of_wrong_answers_are_drawn_only_after_the_worker_is_gone(tmp_path, monkeypatch):
+    """Row 37: drawing a picture takes time only after a failure; were it drawn between calls, the pause
+    before the next call would tell the module its verdict. Every picture must be drawn with no worker alive."""
+    from autograder import feedback, grading, sandbox as sandbox_module
+
+    alive = []
+    real_start, real_draw = sandbox_module.Sandbox._start_worker, feedback.answer_figure
+    drawn_while_alive = []
+
+    def start(self, *args, **kwargs):
+        worker = real_start(self, *args, **kwargs)
+        alive.append(worker)
+        return worker
+
+    def draw(*args, **kwargs):
+        drawn_while_alive.append(any(w.proc.poll() is None for w in alive))
+        return real_draw(*args, **kwargs)
+
+    monkeypatch.setattr(sandbox_module.Sandbox, "_start_worker", start)
+    monkeypatch.setattr(feedback, "answer_figure", draw)
+    folder = submission(tmp_path, ex01_convolution="""
+        import numpy as np
+        def correlate2d(image, kernel):
+            return np.zeros((image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1))
+        def convolve2d(image, kernel):
+            return correlate2d(image, kernel)
+        """)
+    out = tmp_path / "out" / "student"
+    out.mkdir(parents=True)
+    spec = grading.GradingSpec(student="s", submission_dir=str(folder), out_dir=str(out), timeout_s=2.0,
+                               files=["ex01_convolution.py"])
+    grading.grade(spec)
+    assert drawn_while_alive and not any(drawn_while_alive)
