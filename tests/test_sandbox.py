@@ -853,7 +853,9 @@ def test_row39_posix_shared_memory_is_capped_and_private(tmp_path):
 def test_row37_pictures_of_wrong_answers_are_drawn_only_after_the_worker_is_gone(tmp_path, monkeypatch):
     """Row 37: drawing a picture takes time only after a failure; were it drawn between calls, the pause
     before the next call would tell the module its verdict. Every picture must be drawn with no worker alive."""
-    from autograder import feedback, grading, sandbox as sandbox_module
+    from autograder import sandbox as sandbox_module
+    from autograder.grading import feedback
+    from autograder.grading import student as grading
 
     alive = []
     real_start, real_draw = sandbox_module.Sandbox._start_worker, feedback.answer_figure

@@ -15,7 +15,7 @@ API (the grader and the hidden suites rely on exactly this)::
 - One worker process per module (`autograder.sandbox.inside` inside, `autograder.sandbox.process` outside),
   reused across calls; a fresh one after a crash, timeout or exit. Modules in `KERAS_MODULES` and the
   keras_* methods use `keras_limits` (default `Limits.for_keras()`). `forbidden` maps a module to the
-  imports its worker refuses (default: `autograder.grading.audit`'s list for ex01-ex05).
+  imports its worker refuses (default: `autograder.course.forbidden_imports()`, for older callers).
 - Layers (`autograder.sandbox.isolation`) are detected once per process; `min_isolation` ("process", "uid",
   "namespaces") raises `IsolationError` at construction when the machine cannot provide it.
 - Answers come back as ``.npy`` (loaded here with ``allow_pickle=False``) or JSON: a call returns only a plain
@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.grading import audit
 from autograder.sandbox import inside as wire
 from autograder.sandbox import isolation
 from autograder.sandbox.isolation import IsolationError
@@ -184,7 +183,8 @@ class Sandbox:
         isolation.check_minimum(self.isolation, min_isolation)
         self.mode = "bwrap" if "namespaces" in self.isolation else "uid" if "uid" in self.isolation else "process"
         if forbidden is None:
-            forbidden = {name: list(audit.FORBIDDEN_MODULES) for name in audit.AUDITED_EXERCISES}
+            from autograder import course  # Older callers only: the grader passes its own lists.
+            forbidden = course.forbidden_imports()
         self.forbidden = forbidden
         self._output = Output(self.limits.output_bytes)
         self._worker: WorkerProcess | None = None
