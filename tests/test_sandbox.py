@@ -885,3 +885,49 @@ def test_row37_pictures_of_wrong_answers_are_drawn_only_after_the_worker_is_gone
                                files=["ex01_convolution.py"])
     grading.grade(spec)
     assert drawn_while_alive and not any(drawn_while_alive)
+
+
+FORGED_FRAME = """
+import os, struct, sys
+
+def forge():
+    fd = int(sys.argv[2])
+    os.write(fd, struct.pack("!QQ", 100, 255 << 20))   # Announces a 255 MB answer ...
+    chunk = b"x" * (1 << 20)
+    for _ in range(64):                                 # ... and streams 64 MB of it.
+        os.write(fd, chunk)
+    return 0
+"""
+
+
+def test_row47_a_forged_reply_frame_is_refused_before_its_body_is_read(tmp_path, monkeypatch):
+    """Hole 8: a reply announcing more than the answer cap costs the trusted side its 16-byte head, not
+    the announced megabytes: it is refused at once and the worker killed."""
+    from autograder.sandbox import process
+
+    most = [0]
+    real = process.WorkerProcess._read_available
+
+    def measured(self):
+        try:
+            real(self)
+        finally:
+            most[0] = max(most[0], len(self.buffer))
+
+    monkeypatch.setattr(process.WorkerProcess, "_read_available", measured)
+    folder = submission(tmp_path, ex01_convolution=FORGED_FRAME)
+    with Sandbox(folder, Limits(call_timeout_s=20, import_timeout_s=5, answer_mb=16)) as sandbox:
+        with pytest.raises(AnswerTooLarge):
+            sandbox.call("ex01_convolution", "forge")
+    assert most[0] <= 2 << 20, f"the trusted side buffered {most[0] >> 20} MB of a forged frame"
+
+
+def test_row47_terminal_escape_sequences_never_reach_the_grader(tmp_path):
+    """Hole 8: an exception message's ANSI colour, cursor and title sequences are removed in the worker."""
+    folder = submission(tmp_path, ex01_convolution="""
+        def correlate2d(image, kernel):
+            raise RuntimeError("\\x1b[2J\\x1b[31mred\\x1b[0m \\x1b]0;owned\\x07done\\r")
+        """)
+    with Sandbox(folder, FAST) as sandbox, pytest.raises(StudentException) as raised:
+        sandbox.call("ex01_convolution", "correlate2d", 1, 2)
+    assert str(raised.value) == "RuntimeError: red done"

@@ -28,6 +28,7 @@ import itertools
 import json
 import math
 import os
+import re
 import struct
 import sys
 
@@ -69,13 +70,20 @@ def type_name(value: object) -> str:
         return "object"
 
 
+#: Terminal control sequences (CSI, OSC, other ESC sequences) and the remaining C0/C1 control characters
+#: except tab and newline: a message must not repaint a console or a feedback page.
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
+                      r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def safe_str(value: object, limit: int = MESSAGE_CHARS) -> str:
-    """`str(value)` cut to `limit` characters; student code in `__str__` may raise anything or loop."""
+    """`str(value)` cut to `limit` characters, terminal escape sequences and control characters removed;
+    student code in `__str__` may raise anything or loop."""
     try:
         text = str(value)
     except BaseException:  # noqa: BLE001
         text = None
-    text = text if type(text) is str else "<message not printable>"
+    text = _CONTROL.sub("", text) if type(text) is str else "<message not printable>"
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
