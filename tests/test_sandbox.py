@@ -6,6 +6,7 @@ timeouts. Tests that need a layer this machine lacks (a distinct uid, namespaces
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -30,7 +31,6 @@ from autograder.sandbox import (
     MemoryExceeded,
     MissingFunction,
     NotSubmitted,
-    Sandbox,
     StudentException,
     StudentValueError,
     SubmissionExited,
@@ -38,6 +38,13 @@ from autograder.sandbox import (
 )
 from exercises.checks import CheckFailure, SubmissionError, check_array, check_raises_value_error, check_unchanged
 
+from autograder import course
+from autograder.sandbox import Sandbox as _Sandbox
+
+_KERAS = course.keras_exercise()
+#: The sandbox as the grader builds it: the course's forbidden lists and Keras names are passed in.
+Sandbox = functools.partial(_Sandbox, forbidden=course.forbidden_imports(), keras_modules=(_KERAS.name,),
+                            builder=_KERAS.builder, trainer=_KERAS.trainer, weights_file=course.WEIGHTS_FILE)
 FAST = Limits(call_timeout_s=1.5, import_timeout_s=1.5)
 CORRECT = """
 import numpy as np

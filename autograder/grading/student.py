@@ -156,6 +156,8 @@ class Collector:
         self.figure_dir = figure_dir
         self.results: list[TestResult] = []
         self._started: dict[str, tuple[float, int | None]] = {}
+        #: Wrong array answers to picture, kept until the student's worker is gone (see `draw_pending`).
+        self._pending: list[tuple[TestResult, object, object]] = []
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
@@ -168,8 +170,6 @@ class Collector:
         if stall is None or now is None or seconds < STARVED_MIN_SECONDS:
             return 0.0
         return (now - stall) / 1e6 / seconds
-        #: Wrong array answers to picture, kept until the student's worker is gone (see `draw_pending`).
-        self._pending: list[tuple[TestResult, object, object]] = []
 
     def pytest_configure(self, config):
         from autograder.hidden.conftest import set_module_provider, set_sandbox
@@ -267,7 +267,7 @@ def grade(spec: GradingSpec) -> StudentResult:
     keras = course.keras_exercise()
     with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation,
                  forbidden=course.forbidden_imports(), keras_modules=(keras.name,),
-                 builder=keras.builder, trainer=keras.trainer) as sandbox:
+                 builder=keras.builder, trainer=keras.trainer, weights_file=course.WEIGHTS_FILE) as sandbox:
         collector = Collector(_provider(spec, sandbox), out_dir.parent / GRADER_LOG, sandbox, out_dir)
         # Installed pytest plugins (hypothesis, xdist, ...) have no say in grading and cost seconds to load;
         # the hidden tests judge with the check library, so pytest's assertion rewriting is not needed either.
