@@ -938,3 +938,75 @@ def test_row47_terminal_escape_sequences_never_reach_the_grader(tmp_path):
     with Sandbox(folder, FAST) as sandbox, pytest.raises(StudentException) as raised:
         sandbox.call("ex01_convolution", "correlate2d", 1, 2)
     assert str(raised.value) == "RuntimeError: red done"
+
+
+WAITS = {"signal.pause": "import signal\n    signal.pause()",
+         "SIGSTOP self": "import os, signal\n    os.kill(os.getpid(), signal.SIGSTOP)",
+         "select nothing": "import select\n    select.select([], [], [])"}
+
+
+@pytest.mark.parametrize("at_import", [False, True], ids=["at-call", "at-import"])
+@pytest.mark.parametrize("name", sorted(WAITS))
+def test_row48_a_worker_that_waits_forever_meets_the_wall_clock(tmp_path, name, at_import):
+    """Row 48 (CMS and DMOJ acceptance cases): waiting without using CPU is stopped by the wall timeout."""
+    body = WAITS[name]
+    source = (f"def _wait():\n    {body}\n\n_wait()\n\ndef correlate2d(image, kernel):\n    return 0\n" if at_import
+              else f"def correlate2d(image, kernel):\n    {body}\n")
+    folder = submission(tmp_path, ex01_convolution=source)
+    started = time.monotonic()
+    with Sandbox(folder, FAST) as sandbox, pytest.raises(ImportTimedOut if at_import else CallTimedOut):
+        sandbox.call("ex01_convolution", "correlate2d", 1, 2)
+    assert time.monotonic() - started < 15
+
+
+@needs_namespaces
+def test_row49_devices_and_executables_in_the_box(tmp_path):
+    """Row 49: /dev/full refuses writes, /dev/mem is absent, and a 2 GB sparse file is cut by the
+    file-size limit."""
+    folder = submission(tmp_path, ex01_convolution="""
+        import os, subprocess
+        def probe():
+            seen = {}
+            try:
+                with open("/dev/full", "wb") as handle:
+                    handle.write(b"x")
+                    handle.flush()
+                seen["full"] = "wrote"
+            except OSError:
+                seen["full"] = "refused"
+            seen["mem"] = os.path.exists("/dev/mem")
+            try:
+                with open("/tmp/sparse", "wb") as handle:
+                    handle.seek(2 << 30)
+                    handle.write(b"x")
+                seen["sparse"] = os.path.getsize("/tmp/sparse")
+            except OSError:
+                seen["sparse"] = "refused"
+            return seen
+        """)
+    with Sandbox(folder, FAST) as sandbox:
+        seen = sandbox.call("ex01_convolution", "probe")
+    assert seen == {"full": "refused", "mem": False, "sparse": "refused"}
+
+
+MEET = """
+import os
+
+def leave(token):
+    with open("/dev/shm/meet", "w") as handle:
+        handle.write(token)
+    return os.listdir("/dev/shm")
+
+def look():
+    return os.listdir("/dev/shm")
+"""
+
+
+@needs_namespaces
+def test_row50_two_sandboxes_cannot_meet_through_dev_shm(tmp_path):
+    """Row 50 (isolate's cross-box rule): each box has its own /dev/shm."""
+    first = submission(tmp_path / "a" if (tmp_path / "a").mkdir() is None else None, ex01_convolution=MEET)
+    second = submission(tmp_path / "b" if (tmp_path / "b").mkdir() is None else None, ex01_convolution=MEET)
+    with Sandbox(first, FAST) as one, Sandbox(second, FAST) as two:
+        assert one.call("ex01_convolution", "leave", "hello") == ["meet"]
+        assert two.call("ex01_convolution", "look") == []
