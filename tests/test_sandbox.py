@@ -1010,3 +1010,16 @@ def test_row50_two_sandboxes_cannot_meet_through_dev_shm(tmp_path):
     with Sandbox(first, FAST) as one, Sandbox(second, FAST) as two:
         assert one.call("ex01_convolution", "leave", "hello") == ["meet"]
         assert two.call("ex01_convolution", "look") == []
+
+
+def test_the_start_up_self_test_reports_missing_layers_and_refuses_below_the_minimum(monkeypatch):
+    """Simulated machine without bubblewrap (and not root): the report names each missing layer and what
+    it allows, and a minimum of "namespaces" is refused."""
+    monkeypatch.setattr(isolation, "available_layers", lambda: list(isolation.ALWAYS))
+    layers, report = isolation.check_config("process")
+    assert layers == isolation.ALWAYS
+    assert "MISSING uid" in report and "MISSING namespaces" in report and "solutions" in report
+    with pytest.raises(IsolationError, match="namespaces"):
+        isolation.check_config("namespaces")
+    monkeypatch.setattr(isolation, "available_layers", lambda: [*isolation.ALWAYS, "uid", "namespaces"])
+    assert "MISSING" not in isolation.check_config("namespaces")[1]

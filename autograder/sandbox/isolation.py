@@ -343,3 +343,24 @@ def check_minimum(layers: list[str], minimum: str) -> None:
                   "run the grader as root with bubblewrap installed, or a Python every user can read")
         raise IsolationError(f"isolation {minimum!r} is not available (active: {', '.join(layers)}): "
                              f"{cause}. Remedy: {remedy}, or lower the minimum (--min-isolation).")
+
+
+#: What a worker can still do when a layer is missing (reported by `check_config`).
+WITHOUT = {
+    "uid": "the worker runs as the grader's own user: it can read every file the grader can (the kit's "
+           "solutions and hidden tests included), signal the grader, and leave processes behind",
+    "namespaces": "no private file view, network, PID tree or /dev/shm: the worker sees the whole disk its "
+                  "uid may read (other interpreters' packages, other students' scratch files if readable), "
+                  "can open network connections, and can meet concurrent workers through /tmp and /dev/shm",
+}
+
+
+def check_config(minimum: str = "process") -> tuple[list[str], str]:
+    """The start-up self-test (as isolate's ``--check-config``): the layers a worker started now gets and
+    a report naming each missing layer and what its absence allows. Raises `IsolationError` (after the
+    same checks as `check_minimum`) when the layers fall short of `minimum`."""
+    layers = available_layers()
+    lines = [f"isolation: {', '.join(layers)}"]
+    lines += [f"MISSING {layer}: {allows}" for layer, allows in WITHOUT.items() if layer not in layers]
+    check_minimum(layers, minimum)
+    return layers, "\n".join(lines)
