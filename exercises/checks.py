@@ -175,11 +175,30 @@ def check_int(got: Any, expected: int, what: str, *, hint: str | None = None,
         fail(what, f"got {int(got)}, expected {int(expected)}", known or hint)
 
 
+#: Arrays a sandboxed call wrote into, by id: the sandbox never copies such changes back into the caller's
+#: array (a later expected answer computed from it stays the one made from the original values), so it
+#: records the write here instead, and `check_unchanged` reads it. Weak references: nothing is kept alive.
+_WRITTEN: dict[int, Any] = {}
+
+
+def note_written(array: np.ndarray) -> None:
+    """Record that a call outside this process wrote into `array` (the caller's copy is left as it was)."""
+    import weakref
+    _WRITTEN[id(array)] = weakref.ref(array, lambda _ref, key=id(array): _WRITTEN.pop(key, None))
+
+
+def was_written(array: Any) -> bool:
+    """Whether `note_written(array)` was called for this very array object."""
+    ref = _WRITTEN.get(id(array))
+    return ref is not None and ref() is array
+
+
 def check_unchanged(before: np.ndarray, after: Any, what: str) -> None:
-    """Check that an input array still holds its original values after the call."""
+    """Check that an input array still holds its original values after the call (and that no sandboxed
+    call wrote into it: the sandbox reports such writes instead of copying them back)."""
     __tracebackhide__ = True  # pytest reports the test's line, not this helper's
-    if not (isinstance(after, np.ndarray) and after.shape == before.shape
-            and np.array_equal(after, before, equal_nan=True)):
+    if was_written(after) or not (isinstance(after, np.ndarray) and after.shape == before.shape
+                                  and np.array_equal(after, before, equal_nan=True)):
         fail(what, "the input array was modified in place",
              "work on a copy (e.g. image.astype(np.float64) or np.pad, which return new arrays) "
              "instead of writing into the caller's array")

@@ -6,6 +6,7 @@ timeouts. Tests that need a layer this machine lacks (a distinct uid, namespaces
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -30,7 +31,6 @@ from autograder.sandbox import (
     MemoryExceeded,
     MissingFunction,
     NotSubmitted,
-    Sandbox,
     StudentException,
     StudentValueError,
     SubmissionExited,
@@ -38,6 +38,13 @@ from autograder.sandbox import (
 )
 from exercises.checks import CheckFailure, SubmissionError, check_array, check_raises_value_error, check_unchanged
 
+from autograder import course
+from autograder.sandbox import Sandbox as _Sandbox
+
+_KERAS = course.keras_exercise()
+#: The sandbox as the grader builds it: the course's forbidden lists and Keras names are passed in.
+Sandbox = functools.partial(_Sandbox, forbidden=course.forbidden_imports(), keras_modules=(_KERAS.name,),
+                            builder=_KERAS.builder, trainer=_KERAS.trainer, weights_file=course.WEIGHTS_FILE)
 FAST = Limits(call_timeout_s=1.5, import_timeout_s=1.5)
 CORRECT = """
 import numpy as np
@@ -337,7 +344,9 @@ def test_row14_atexit_tricks_have_no_effect_the_answer_is_judged_as_data(tmp_pat
 @pytest.mark.parametrize("statement, type_name", [
     pytest.param("raise KeyboardInterrupt('stop')", "KeyboardInterrupt", id="KeyboardInterrupt"),
     pytest.param("raise Custom('boom')", "ex01_convolution.Custom", id="custom-BaseException"),
-    pytest.param("import pytest\n    pytest.exit('done', returncode=0)", "Exit", id="pytest.exit"),
+    # pytest is not on a numpy worker's disk (its file view holds numpy only), so pytest.exit's exception
+    # class, a BaseException named Exit, is raised under its own name.
+    pytest.param("raise type('Exit', (BaseException,), {})('done')", "Exit", id="pytest.exit"),
 ])
 def test_row15_base_exceptions_fail_the_test_and_the_worker_goes_on(tmp_path, statement, type_name):
     folder = submission(tmp_path, ex01_convolution=f"""
@@ -412,7 +421,7 @@ def test_row21_odd_answers_come_back_as_data_for_the_checks_to_judge(tmp_path, e
         check_array(out, np.zeros((4, 4)), "correlate2d")
 
 
-def test_row22_in_place_changes_to_inputs_are_copied_back_for_the_checks(tmp_path, image_and_kernel):
+def test_row22_in_place_changes_to_inputs_are_reported_to_the_checks(tmp_path, image_and_kernel):
     image, kernel = image_and_kernel
     folder = submission(tmp_path, ex01_convolution="""
         def correlate2d(image, kernel):
@@ -424,10 +433,12 @@ def test_row22_in_place_changes_to_inputs_are_copied_back_for_the_checks(tmp_pat
     with Sandbox(folder, FAST) as sandbox:
         sandbox.call("ex01_convolution", "correlate2d", image, kernel=kernel)
         assert sandbox.call("ex01_convolution", "correlate2d", untouched, kernel=np.ones((1, 1))).shape == (3,)
-    np.testing.assert_array_equal(image, before_image * 2)
-    assert kernel[0, 0] == 5
-    with pytest.raises(CheckFailure, match="modified in place"):
-        check_unchanged(before_kernel, kernel, "correlate2d")
+    np.testing.assert_array_equal(image, before_image)
+    np.testing.assert_array_equal(kernel, before_kernel)
+    for before, after in ((before_image, image), (before_kernel, kernel)):
+        with pytest.raises(CheckFailure, match="modified in place"):
+            check_unchanged(before, after, "correlate2d")
+    check_unchanged(np.arange(3.0), np.arange(3.0), "an array no call was given")
 
 
 @needs_namespaces
@@ -480,11 +491,11 @@ def test_row23_a_kit_installed_beside_numpy_is_covered_inside_the_sandbox(tmp_pa
     folder = submission(tmp_path, ex01_convolution="""
         import os, sys
         def look():
-            return [p for p in sys.path if p.endswith("site-packages")], os.listdir(sys.path[-1] + "/solutions")
+            return [p for p in sys.path if p.endswith("site-packages")], os.path.exists(sys.path[-1] + "/solutions")
         """)
     with Sandbox(folder, FAST) as sandbox:
-        paths, listing = sandbox.call("ex01_convolution", "look")
-    assert str(site) in paths and listing == []
+        paths, present = sandbox.call("ex01_convolution", "look")
+    assert str(site) in paths and present is False
 
 
 def test_row24_importing_the_solutions_is_an_import_error(tmp_path):
@@ -580,7 +591,8 @@ def test_row30_a_module_that_removes_the_import_hook_still_finds_no_forbidden_pa
     if "namespaces" not in isolation.available_layers():
         pytest.skip("leaving packages out of the worker's file view needs bubblewrap")
     folder = submission(tmp_path, ex01_convolution=HOOK_REMOVED)
-    with Sandbox(folder, FAST) as sandbox, pytest.raises(StudentException, match="AttributeError.*correlate2d"):
+    # The allowlisted file view holds no scipy at all (not even an emptied scipy.signal).
+    with Sandbox(folder, FAST) as sandbox, pytest.raises(StudentException, match="No module named 'scipy'"):
         sandbox.call("ex01_convolution", "correlate2d", np.ones((3, 3)), np.ones((2, 2)))
 
 
@@ -730,3 +742,284 @@ def test_predictions_come_from_the_architecture_the_json_describes_rebuilt_apart
         assert sandbox.keras_predict(x).shape == (8, 3), "its own model runs with its own weights"
         with pytest.raises(StudentException, match="(?i)layer|weight|shape"):
             sandbox.keras_predict(x, model_json=model_json)
+
+
+SITE_SEARCH = """
+import glob, importlib, os, sys
+
+def _candidates():
+    patterns = ["/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages", "/usr/lib/python3*/*/*-packages",
+                "/root/.pyenv/versions/*/lib/python*/site-packages", "/opt/*/lib/python*/site-packages",
+                "/usr/local/lib/python3*/site-packages", sys.prefix + "/lib/python*/site-packages",
+                sys.base_prefix + "/lib/python*/site-packages"]
+    found = [p for p in sys.path if p]
+    for pattern in patterns:
+        found += glob.glob(pattern)
+    return [p for p in found if os.path.isfile(os.path.join(p, "scipy", "__init__.py"))]
+
+def scipy_folders():
+    return _candidates()
+
+def correlate2d(image, kernel):
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PolicyFinder"]
+    for folder in _candidates():
+        sys.path.insert(0, folder)
+        try:
+            module = importlib.import_module("scipy." + "sig" + "nal")
+            return module.correlate2d(image, kernel, "valid")
+        except ImportError:
+            continue
+    raise RuntimeError("no scipy found")
+"""
+
+
+@needs_namespaces
+def test_row36_no_forbidden_package_is_on_a_numpy_workers_disk(tmp_path):
+    """Row 36: the worker's file view is an allowlist; scipy is in no site folder it can see, so a module
+    that searches every site-packages and dist-packages folder and imports from there finds nothing."""
+    import scipy  # The trusted side has scipy installed: the test is meaningful only then.
+    assert os.path.isdir(os.path.dirname(scipy.__file__))
+    folder = submission(tmp_path, ex01_convolution=SITE_SEARCH)
+    with Sandbox(folder, FAST) as sandbox:
+        assert sandbox.call("ex01_convolution", "scipy_folders") == []
+        with pytest.raises(StudentException, match="no scipy found"):
+            sandbox.call("ex01_convolution", "correlate2d", np.ones((3, 3)), np.ones((2, 2)))
+        assert sandbox.call("ex01_convolution", "scipy_folders") == []
+
+
+@needs_namespaces
+def test_row36_the_allowlist_view_empties_every_site_folder_but_numpy():
+    args = isolation.bwrap_command(Path("/tmp"), ["python"], uid=None, tmp_mb=1, allowed_packages=("numpy",))
+    tmpfs = {args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"}
+    import numpy
+    site = os.path.dirname(os.path.dirname(numpy.__file__))
+    assert site in tmpfs
+    assert any(f"/usr/lib/python3{suffix}" in t for t in tmpfs for suffix in ("/", ".")) or not [
+        p for p in isolation.site_folders() if p.startswith("/usr/")]
+    binds = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
+    assert os.path.join(site, "numpy") in binds and os.path.join(site, "scipy") not in binds
+
+
+POOL_STEERING = """
+import numpy as np
+
+def average_pool2d(x, size=2, stride=2):
+    out = x[::stride, ::stride].astype(np.float64)
+    x[...] = 7          # Overwrite the caller's feature map ...
+    return out
+
+def max_pool2d(x, size=2, stride=2):
+    return np.full((x.shape[0] // stride, x.shape[1] // stride), 7, dtype=x.dtype)   # ... and answer 7.
+"""
+
+
+def test_row38_writing_into_an_input_does_not_steer_a_later_expected_answer(tmp_path):
+    """Row 38: a constant max_pool2d after an average_pool2d that overwrote the uint8 map gains nothing: the
+    caller's map keeps its values, the expected answer made from it is the true one, and the write is caught."""
+    folder = submission(tmp_path, ex04_pooling=POOL_STEERING)
+    fmap = np.random.default_rng(3).integers(0, 255, size=(6, 6), dtype=np.uint8)
+    original = fmap.copy()
+    with Sandbox(folder, FAST) as sandbox:
+        sandbox.call("ex04_pooling", "average_pool2d", fmap)
+        got = sandbox.call("ex04_pooling", "max_pool2d", fmap)
+    np.testing.assert_array_equal(fmap, original)
+    expected = fmap.reshape(3, 2, 3, 2).max(axis=(1, 3))
+    with pytest.raises(CheckFailure):
+        check_array(got, expected, "max_pool2d")
+    with pytest.raises(CheckFailure, match="modified in place"):
+        check_unchanged(original, fmap, "average_pool2d: the x argument")
+
+
+SHM_HOG = """
+import os
+
+def fill(megabytes):
+    written = 0
+    chunk = b"x" * (1 << 20)
+    try:
+        for index in range(megabytes):
+            with open(f"/dev/shm/hog{index}", "wb") as handle:   # Many files: the per-file cap is not the limit.
+                handle.write(chunk)
+            written += 1
+    except OSError:
+        pass
+    return written
+"""
+
+
+@needs_namespaces
+def test_row39_posix_shared_memory_is_capped_and_private(tmp_path):
+    """Row 39: /dev/shm inside the box is its own tmpfs of `tmp_mb`: a module cannot park more there."""
+    limits = Limits(call_timeout_s=10, import_timeout_s=5, tmp_mb=8)
+    folder = submission(tmp_path, ex01_convolution=SHM_HOG)
+    with Sandbox(folder, limits) as sandbox:
+        assert sandbox.call("ex01_convolution", "fill", 40) <= 8
+    assert not any(name.startswith("hog") for name in os.listdir("/dev/shm"))
+
+
+def test_row37_pictures_of_wrong_answers_are_drawn_only_after_the_worker_is_gone(tmp_path, monkeypatch):
+    """Row 37: drawing a picture takes time only after a failure; were it drawn between calls, the pause
+    before the next call would tell the module its verdict. Every picture must be drawn with no worker alive."""
+    from autograder import sandbox as sandbox_module
+    from autograder.grading import feedback
+    from autograder.grading import student as grading
+
+    alive = []
+    real_start, real_draw = sandbox_module.Sandbox._start_worker, feedback.answer_figure
+    drawn_while_alive = []
+
+    def start(self, *args, **kwargs):
+        worker = real_start(self, *args, **kwargs)
+        alive.append(worker)
+        return worker
+
+    def draw(*args, **kwargs):
+        drawn_while_alive.append(any(w.proc.poll() is None for w in alive))
+        return real_draw(*args, **kwargs)
+
+    monkeypatch.setattr(sandbox_module.Sandbox, "_start_worker", start)
+    monkeypatch.setattr(feedback, "answer_figure", draw)
+    folder = submission(tmp_path, ex01_convolution="""
+        import numpy as np
+        def correlate2d(image, kernel):
+            return np.zeros((image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1))
+        def convolve2d(image, kernel):
+            return correlate2d(image, kernel)
+        """)
+    out = tmp_path / "out" / "student"
+    out.mkdir(parents=True)
+    spec = grading.GradingSpec(student="s", submission_dir=str(folder), out_dir=str(out), timeout_s=2.0,
+                               files=["ex01_convolution.py"])
+    grading.grade(spec)
+    assert drawn_while_alive and not any(drawn_while_alive)
+
+
+FORGED_FRAME = """
+import os, struct, sys
+
+def forge():
+    fd = int(sys.argv[2])
+    os.write(fd, struct.pack("!QQ", 100, 255 << 20))   # Announces a 255 MB answer ...
+    chunk = b"x" * (1 << 20)
+    for _ in range(64):                                 # ... and streams 64 MB of it.
+        os.write(fd, chunk)
+    return 0
+"""
+
+
+def test_row47_a_forged_reply_frame_is_refused_before_its_body_is_read(tmp_path, monkeypatch):
+    """Hole 8: a reply announcing more than the answer cap costs the trusted side its 16-byte head, not
+    the announced megabytes: it is refused at once and the worker killed."""
+    from autograder.sandbox import process
+
+    most = [0]
+    real = process.WorkerProcess._read_available
+
+    def measured(self):
+        try:
+            real(self)
+        finally:
+            most[0] = max(most[0], len(self.buffer))
+
+    monkeypatch.setattr(process.WorkerProcess, "_read_available", measured)
+    folder = submission(tmp_path, ex01_convolution=FORGED_FRAME)
+    with Sandbox(folder, Limits(call_timeout_s=20, import_timeout_s=5, answer_mb=16)) as sandbox:
+        with pytest.raises(AnswerTooLarge):
+            sandbox.call("ex01_convolution", "forge")
+    assert most[0] <= 2 << 20, f"the trusted side buffered {most[0] >> 20} MB of a forged frame"
+
+
+def test_row47_terminal_escape_sequences_never_reach_the_grader(tmp_path):
+    """Hole 8: an exception message's ANSI colour, cursor and title sequences are removed in the worker."""
+    folder = submission(tmp_path, ex01_convolution="""
+        def correlate2d(image, kernel):
+            raise RuntimeError("\\x1b[2J\\x1b[31mred\\x1b[0m \\x1b]0;owned\\x07done\\r")
+        """)
+    with Sandbox(folder, FAST) as sandbox, pytest.raises(StudentException) as raised:
+        sandbox.call("ex01_convolution", "correlate2d", 1, 2)
+    assert str(raised.value) == "RuntimeError: red done"
+
+
+WAITS = {"signal.pause": "import signal\n    signal.pause()",
+         "SIGSTOP self": "import os, signal\n    os.kill(os.getpid(), signal.SIGSTOP)",
+         "select nothing": "import select\n    select.select([], [], [])"}
+
+
+@pytest.mark.parametrize("at_import", [False, True], ids=["at-call", "at-import"])
+@pytest.mark.parametrize("name", sorted(WAITS))
+def test_row48_a_worker_that_waits_forever_meets_the_wall_clock(tmp_path, name, at_import):
+    """Row 48 (CMS and DMOJ acceptance cases): waiting without using CPU is stopped by the wall timeout."""
+    body = WAITS[name]
+    source = (f"def _wait():\n    {body}\n\n_wait()\n\ndef correlate2d(image, kernel):\n    return 0\n" if at_import
+              else f"def correlate2d(image, kernel):\n    {body}\n")
+    folder = submission(tmp_path, ex01_convolution=source)
+    started = time.monotonic()
+    with Sandbox(folder, FAST) as sandbox, pytest.raises(ImportTimedOut if at_import else CallTimedOut):
+        sandbox.call("ex01_convolution", "correlate2d", 1, 2)
+    assert time.monotonic() - started < 15
+
+
+@needs_namespaces
+def test_row49_devices_and_executables_in_the_box(tmp_path):
+    """Row 49: /dev/full refuses writes, /dev/mem is absent, and a 2 GB sparse file is cut by the
+    file-size limit."""
+    folder = submission(tmp_path, ex01_convolution="""
+        import os, subprocess
+        def probe():
+            seen = {}
+            try:
+                with open("/dev/full", "wb") as handle:
+                    handle.write(b"x")
+                    handle.flush()
+                seen["full"] = "wrote"
+            except OSError:
+                seen["full"] = "refused"
+            seen["mem"] = os.path.exists("/dev/mem")
+            try:
+                with open("/tmp/sparse", "wb") as handle:
+                    handle.seek(2 << 30)
+                    handle.write(b"x")
+                seen["sparse"] = os.path.getsize("/tmp/sparse")
+            except OSError:
+                seen["sparse"] = "refused"
+            return seen
+        """)
+    with Sandbox(folder, FAST) as sandbox:
+        seen = sandbox.call("ex01_convolution", "probe")
+    assert seen == {"full": "refused", "mem": False, "sparse": "refused"}
+
+
+MEET = """
+import os
+
+def leave(token):
+    with open("/dev/shm/meet", "w") as handle:
+        handle.write(token)
+    return os.listdir("/dev/shm")
+
+def look():
+    return os.listdir("/dev/shm")
+"""
+
+
+@needs_namespaces
+def test_row50_two_sandboxes_cannot_meet_through_dev_shm(tmp_path):
+    """Row 50 (isolate's cross-box rule): each box has its own /dev/shm."""
+    first = submission(tmp_path / "a" if (tmp_path / "a").mkdir() is None else None, ex01_convolution=MEET)
+    second = submission(tmp_path / "b" if (tmp_path / "b").mkdir() is None else None, ex01_convolution=MEET)
+    with Sandbox(first, FAST) as one, Sandbox(second, FAST) as two:
+        assert one.call("ex01_convolution", "leave", "hello") == ["meet"]
+        assert two.call("ex01_convolution", "look") == []
+
+
+def test_the_start_up_self_test_reports_missing_layers_and_refuses_below_the_minimum(monkeypatch):
+    """Simulated machine without bubblewrap (and not root): the report names each missing layer and what
+    it allows, and a minimum of "namespaces" is refused."""
+    monkeypatch.setattr(isolation, "available_layers", lambda: list(isolation.ALWAYS))
+    layers, report = isolation.check_config("process")
+    assert layers == isolation.ALWAYS
+    assert "MISSING uid" in report and "MISSING namespaces" in report and "solutions" in report
+    with pytest.raises(IsolationError, match="namespaces"):
+        isolation.check_config("namespaces")
+    monkeypatch.setattr(isolation, "available_layers", lambda: [*isolation.ALWAYS, "uid", "namespaces"])
+    assert "MISSING" not in isolation.check_config("namespaces")[1]

@@ -49,6 +49,24 @@ def test_the_score_table_script_reads_a_real_junit_report(tmp_path):
 def test_the_instructor_workflow_installs_convkit_privately_and_grades_with_the_sandbox():
     text = runs(INSTRUCTOR_WORKFLOW)
     assert "apt-get install -y -qq bubblewrap" in text
-    assert "secrets.CONVKIT_TOKEN" in INSTRUCTOR_WORKFLOW.read_text()
+    assert "python -m pip install ./course" in text
     assert "convkit grade class --out grading" in text
     assert "solutions" not in text and "autograder/hidden" not in text
+
+
+def test_the_hidden_suite_runs_only_in_a_workflow_of_the_instructors_repository():
+    """A workflow a student can edit must never hold the hidden suite: this one is started only by a
+    schedule or by hand in the course repository, reads the student repositories read-only, and writes
+    nothing a student can see (no job summary, no push, no comment)."""
+    workflow = yaml.safe_load(INSTRUCTOR_WORKFLOW.read_text())
+    triggers = workflow.get("on", workflow.get(True))
+    assert set(triggers) <= {"schedule", "workflow_dispatch"}, triggers
+    assert workflow["permissions"] == {"contents": "read"}
+    text = INSTRUCTOR_WORKFLOW.read_text()
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    for leak in ("GITHUB_STEP_SUMMARY", "git push", "gh pr comment", "gh issue", "CONVKIT_TOKEN"):
+        assert leak not in body, leak
+    checkouts = [step for step in steps(INSTRUCTOR_WORKFLOW) if str(step.get("uses", "")).startswith(
+        "actions/checkout")]
+    assert checkouts and all(step["with"].get("persist-credentials") is False for step in checkouts)
+    assert "STUDENT_READ_TOKEN" in runs(INSTRUCTOR_WORKFLOW)

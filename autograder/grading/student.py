@@ -158,6 +158,8 @@ class Collector:
         self.figure_dir = figure_dir
         self.results: list[TestResult] = []
         self._started: dict[str, tuple[float, int | None]] = {}
+        #: Wrong array answers to picture, kept until the student's worker is gone (see `draw_pending`).
+        self._pending: list[tuple[TestResult, object, object]] = []
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
@@ -207,9 +209,17 @@ class Collector:
                 with open(self.error_log, "a", encoding="utf-8") as log:
                     log.write(f"== {item.nodeid}\n{''.join(traceback.format_exception(error))}\n")
             if isinstance(error, CheckFailure) and error.arrays is not None:
-                test.figure = self._draw(test, *error.arrays)
+                self._pending.append((test, *error.arrays))
         self.results = [r for r in self.results if (r.exercise, r.name) != (test.exercise, test.name)]
         self.results.append(test)
+
+    def draw_pending(self) -> None:
+        """Draw the pictures of wrong answers. Called after the sandbox is closed: drawing takes time only
+        after a failure, and a worker still running could measure the pause and learn its verdict."""
+        for test, got, expected in self._pending:
+            if any(r is test for r in self.results):
+                test.figure = self._draw(test, got, expected)
+        self._pending = []
 
     def _draw(self, test: TestResult, got, expected) -> str:
         """The file name of a new picture of a wrong array answer, or "" past `feedback.MAX_FIGURES`."""
@@ -262,7 +272,10 @@ def grade(spec: GradingSpec) -> StudentResult:
         # Nothing gradable was found (no module, or only a weights file): a row of zeros must not read "ok".
         result.status = Status.NOTHING_GRADED
     limits = Limits(call_timeout_s=spec.timeout_s)
-    with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation) as sandbox:
+    keras = course.keras_exercise()
+    with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation,
+                 forbidden=course.forbidden_imports(), keras_modules=(keras.name,),
+                 builder=keras.builder, trainer=keras.trainer, weights_file=course.WEIGHTS_FILE) as sandbox:
         collector = Collector(_provider(spec, sandbox), out_dir.parent / GRADER_LOG, sandbox, out_dir)
         # Installed pytest plugins (hypothesis, xdist, ...) have no say in grading and cost seconds to load;
         # the hidden tests judge with the check library, so pytest's assertion rewriting is not needed either.
@@ -272,6 +285,8 @@ def grade(spec: GradingSpec) -> StudentResult:
                 f"--convkit-seed={spec.seed}", f"--convkit-lenet={spec.lenet}", "-o", "console_output_style=classic"]
         code = pytest.main(args, plugins=[collector])
         result.isolation = list(sandbox.isolation)
+    # The worker is gone: only now may the time-consuming pictures of wrong answers be drawn.
+    collector.draw_pending()
     result.settings = {**settings.record(), "isolation": result.isolation}
     result.tests = collector.results
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):

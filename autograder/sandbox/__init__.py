@@ -6,22 +6,24 @@ API (the grader and the hidden suites rely on exactly this)::
         sandbox.isolation                      # layers active, e.g. ["process", ..., "uid", "namespaces"]
         student = sandbox.module("ex01_convolution")
         out = student.correlate2d(image, kernel)           # = sandbox.call("ex01_convolution", "correlate2d", ...)
-        text = sandbox.keras_model_json(module="ex06_lenet5", builder="build_lenet5")     # model.to_json()
-        probs = sandbox.keras_predict(x_eval, weights="lenet5.weights.h5")  # or train=(x_train, y_train)
+        text = sandbox.keras_model_json()                  # the Keras module's builder().to_json()
+        probs = sandbox.keras_predict(x_eval)              # or train=(x_train, y_train)
         sandbox.output                         # what the student printed: head + tail, at most output_bytes
 
 - `submission_dir` is the intake's allowlisted scratch copy (world-readable); the worker sees it read-only as
   its working directory and sys.path[0], plus a private writable, size-limited tmp dir as HOME.
 - One worker process per module (`autograder.sandbox.inside` inside, `autograder.sandbox.process` outside),
-  reused across calls; a fresh one after a crash, timeout or exit. Modules in `KERAS_MODULES` and the
+  reused across calls; a fresh one after a crash, timeout or exit. Modules in `keras_modules` and the
   keras_* methods use `keras_limits` (default `Limits.for_keras()`). `forbidden` maps a module to the
-  imports its worker refuses (default: `autograder.grading.audit`'s list for ex01-ex05).
+  imports its worker refuses (default: none). The grader passes both, and the Keras builder, trainer and
+  weights file names, from its course registry; the sandbox itself knows no course.
 - Layers (`autograder.sandbox.isolation`) are detected once per process; `min_isolation` ("process", "uid",
   "namespaces") raises `IsolationError` at construction when the machine cannot provide it.
 - Answers come back as ``.npy`` (loaded here with ``allow_pickle=False``) or JSON: a call returns only a plain
   ndarray loaded here, a numpy scalar, or int/float/str/bool/None/list/tuple/dict; any other value is a
-  `ForeignValue` carrying the student's type name. Input arrays a call changed are copied back into the
-  caller's arrays, so `check_unchanged` sees in-place modification.
+  `ForeignValue` carrying the student's type name. Input arrays a call changed are never copied back: the
+  caller's arrays keep their values (an expected answer computed from them later is not steered), and
+  the write is noted so that `check_unchanged` fails on such an array.
 - Failures raise a `SubmissionError` subclass with a student-facing message and a `reason` (the grades.csv
   status word): `NotSubmitted`, `ImportFailed`, `ImportTimedOut`, `CallTimedOut`, `Crashed`,
   `MemoryExceeded`, `SubmissionExited`, `Forbidden`, `MissingFunction`, `AnswerTooLarge`. An exception the
@@ -38,19 +40,17 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.grading import audit
 from autograder.sandbox import inside as wire
 from autograder.sandbox import isolation
 from autograder.sandbox.isolation import IsolationError
 from autograder.sandbox.process import Died, Output, SandboxError, TimedOut, TooLarge, WorkerProcess
-from exercises.checks import SubmissionError
+from exercises.checks import SubmissionError, note_written
 
 __all__ = ["Sandbox", "Limits", "ModuleProxy", "ForeignValue", "IsolationError", "SandboxError",
            "StudentException", "StudentValueError", "StudentNotImplementedError", "NotSubmitted",
            "ImportFailed", "ImportTimedOut", "CallTimedOut", "Crashed", "MemoryExceeded", "SubmissionExited",
            "Forbidden", "MissingFunction", "AnswerTooLarge"]
 
-KERAS_MODULES = ("ex06_lenet5",)
 
 
 @dataclasses.dataclass
@@ -161,7 +161,19 @@ class Sandbox:
     """Runs a submission's modules in sandbox workers; see the module docstring for the API."""
 
     def __init__(self, submission_dir: Path, limits: Limits | None = None, *, min_isolation: str = "process",
-                 keras_limits: Limits | None = None, forbidden: dict[str, list[str]] | None = None):
+                 keras_limits: Limits | None = None, forbidden: dict[str, list[str]] | None = None,
+                 keras_modules: tuple[str, ...] | list[str] = (), builder: str = "", trainer: str = "",
+                 weights_file: str | None = None):
+        """`forbidden` maps a module name to the dotted imports its worker refuses; `keras_modules` are the
+        modules run in Keras workers; `builder` and `trainer` are the names of the Keras module's model
+        builder and training function, `weights_file` the default weights file of `keras_predict`. The
+        grader passes all of them from its course registry: the sandbox knows no course."""
+        self.keras_modules = tuple(keras_modules)
+        if not all(isinstance(name, str) and name.isidentifier() for name in self.keras_modules):
+            raise ValueError(f"keras_modules must be module names, got {keras_modules!r}")
+        if self.keras_modules and not (builder.isidentifier() and trainer.isidentifier()):
+            raise ValueError(f"builder and trainer must be function names, got {builder!r}, {trainer!r}")
+        self.builder, self.trainer, self.weights_file = builder, trainer, weights_file
         self.submission_dir = Path(submission_dir).resolve()
         if not self.submission_dir.is_dir():
             raise ValueError(f"submission_dir must be an existing folder, got {submission_dir}")
@@ -170,9 +182,7 @@ class Sandbox:
         self.isolation = isolation.available_layers()
         isolation.check_minimum(self.isolation, min_isolation)
         self.mode = "bwrap" if "namespaces" in self.isolation else "uid" if "uid" in self.isolation else "process"
-        if forbidden is None:
-            forbidden = {name: list(audit.FORBIDDEN_MODULES) for name in audit.AUDITED_EXERCISES}
-        self.forbidden = forbidden
+        self.forbidden = {} if forbidden is None else forbidden
         self._output = Output(self.limits.output_bytes)
         self._worker: WorkerProcess | None = None
         self._failed: dict[str, SubmissionError] = {}
@@ -200,24 +210,30 @@ class Sandbox:
     def call(self, module: str, function: str, *args, **kwargs):
         """Call `module.function(*args, **kwargs)` in the worker and return its answer (see module docstring)."""
         return self._request(module, {"op": "call", "function": function}, args, kwargs,
-                             keras=module in KERAS_MODULES)
+                             keras=module in self.keras_modules)
 
-    def keras_model_json(self, module: str = "ex06_lenet5", builder: str = "build_lenet5", **kwargs) -> str:
-        """`builder(**kwargs).to_json()` run in the worker: the model's architecture as JSON text."""
+    def keras_model_json(self, module: str | None = None, builder: str | None = None, **kwargs) -> str:
+        """`builder(**kwargs).to_json()` run in the worker: the model's architecture as JSON text (module
+        and builder default to the first of `keras_modules` and the constructor's `builder`)."""
+        module, builder = module or self.keras_modules[0], builder or self.builder
         return self._request(module, {"op": "keras_json", "builder": builder}, (), kwargs, keras=True)
 
-    def keras_predict(self, x_eval: np.ndarray, *, module: str = "ex06_lenet5",
-                      weights: str | None = "lenet5.weights.h5",
+    def keras_predict(self, x_eval: np.ndarray, *, module: str | None = None,
+                      weights: str | None = "",
                       train: tuple[np.ndarray, np.ndarray] | None = None,
                       train_timeout_s: float | None = None, model_json: str | None = None) -> np.ndarray:
-        """Predictions (N, num_classes) of the student's `build_lenet5()` model on `x_eval`.
+        """Predictions (N, num_classes) of the student's `builder()` model on `x_eval`.
 
-        The model gets the submitted `weights` file (a file name in the submission) or, with
-        `train=(x_train, y_train)`, the student's `train_lenet5(model, x_train, y_train)`. With `model_json`
+        The model gets the submitted `weights` file (a file name in the submission; "" means the
+        constructor's `weights_file`) or, with `weights=None` and `train=(x_train, y_train)`, the
+        student's `trainer(model, x_train, y_train)`. With `model_json`
         (the JSON the trusted side judged the architecture on), the predictions come from that architecture
         rebuilt in a worker that never imports the student's module, so an answer about the architecture
         that differs from the model actually used gains nothing.
         """
+        module = module or self.keras_modules[0]
+        if weights == "":
+            weights = self.weights_file
         if weights is not None:
             if Path(weights).name != weights or weights.startswith("."):
                 raise ValueError(f"weights must be a file name in the submission folder, got {weights!r}")
@@ -228,7 +244,7 @@ class Sandbox:
         if train is not None:
             kwargs = {"x_train": train[0], "y_train": train[1]}
             timeout += train_timeout_s or self.keras_limits.train_timeout_s
-        student = {"builder": "build_lenet5", "trainer": "train_lenet5"}
+        student = {"builder": self.builder, "trainer": self.trainer}
         if model_json is None:
             header = {"op": "keras_predict", **student, "weights": weights}
             return self._request(module, header, (x_eval,), kwargs, keras=True, timeout=timeout)
@@ -239,7 +255,7 @@ class Sandbox:
         trained = self._request(module, {"op": "keras_train_weights", **student}, (), kwargs, keras=True,
                                 timeout=timeout)
         if type(trained) is not list or not all(type(w) is np.ndarray and w.dtype.kind == "f" for w in trained):
-            raise Crashed("model.get_weights() after train_lenet5 did not give a list of float arrays")
+            raise Crashed(f"model.get_weights() after {self.trainer} did not give a list of float arrays")
         return self._request(module, rebuild, (x_eval,), {"weights": trained}, keras=True,
                              worker=self._clean_keras_worker())
 
@@ -285,7 +301,7 @@ class Sandbox:
             raise ValueError(f"module must be a module name such as 'ex01_convolution', got {module!r}")
         if not (self.submission_dir / f"{module}.py").is_file():
             raise NotSubmitted(f"not submitted: {module}.py")
-        keras = keras or module in KERAS_MODULES
+        keras = keras or module in self.keras_modules
         worker = self._worker
         if worker is not None and worker.module == module and worker.keras == keras:
             return worker
@@ -362,15 +378,18 @@ class Sandbox:
 
     @staticmethod
     def _copy_back(arrays: list, reply: dict, blobs: list) -> None:
-        """Copy the worker's changed input arrays into the caller's, as an in-process call would have."""
+        """Record which of the caller's input arrays the call wrote into, without changing them.
+
+        The caller's arrays keep their values: an expected answer computed from an input after the call
+        is the one made from the original values, so writing into an input steers nothing. The write is
+        noted (`exercises.checks.note_written`) and `check_unchanged` fails on such an array.
+        """
         for entry in reply.get("mutated", []) if type(reply.get("mutated")) is list else []:
             try:
-                index, blob = entry
-                changed = wire.load_npy(blobs[blob])
-                target = arrays[index]
-                if changed.size == target.size:
-                    np.copyto(target, changed.reshape(target.shape), casting="unsafe")
-            except (ValueError, TypeError, IndexError):
+                index, _blob = entry
+                if type(index) is int and 0 <= index < len(arrays):
+                    note_written(arrays[index])
+            except (ValueError, TypeError):
                 continue
 
     def _stop(self) -> None:

@@ -14,7 +14,7 @@ elements never travel); anything else a student returns as ``{"t": "foreign", "n
 Requests: ``import`` (module, forbidden), ``call`` (function, args, kwargs), ``keras_json``,
 ``keras_predict``, ``keras_train_weights`` and, in a worker that imports no student module,
 ``keras_rebuild_predict``. Replies: ``{"status": "ok", "value": ...}`` or ``{"status": "error", "kind": ...}``, plus
-``"mutated"``: ``[[argument array index, blob], ...]`` for input arrays whose content the call changed.
+``"mutated"``: ``[[argument array index, null], ...]`` for input arrays whose content the call changed.
 
 The trusted side imports this module too, for the wire format (`Codec`, frames, `load_npy`); everything
 below the "worker process" marker runs only in the worker.
@@ -28,6 +28,7 @@ import itertools
 import json
 import math
 import os
+import re
 import struct
 import sys
 
@@ -69,13 +70,20 @@ def type_name(value: object) -> str:
         return "object"
 
 
+#: Terminal control sequences (CSI, OSC, other ESC sequences) and the remaining C0/C1 control characters
+#: except tab and newline: a message must not repaint a console or a feedback page.
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
+                      r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def safe_str(value: object, limit: int = MESSAGE_CHARS) -> str:
-    """`str(value)` cut to `limit` characters; student code in `__str__` may raise anything or loop."""
+    """`str(value)` cut to `limit` characters, terminal escape sequences and control characters removed;
+    student code in `__str__` may raise anything or loop."""
     try:
         text = str(value)
     except BaseException:  # noqa: BLE001
         text = None
-    text = text if type(text) is str else "<message not printable>"
+    text = _CONTROL.sub("", text) if type(text) is str else "<message not printable>"
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -240,6 +248,16 @@ class PolicyFinder:
                 raise ForbiddenImport(f"forbidden API: {banned} is not allowed in {self.module}")
         if fullname.partition(".")[0] in KIT_NAMES:
             raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        if any(banned.startswith(fullname + ".") for banned in self.forbidden):
+            # A parent of a forbidden API (scipy for scipy.signal) that the file view left out: an empty
+            # package stands in, so that `from scipy.signal import x` reports the forbidden API by name.
+            import importlib.machinery
+            for finder in sys.meta_path:
+                if finder is not self and hasattr(finder, "find_spec"):
+                    spec = finder.find_spec(fullname, path, target)
+                    if spec is not None:
+                        return spec
+            return importlib.machinery.ModuleSpec(fullname, None, is_package=True)
         return None
 
 
@@ -299,8 +317,8 @@ class Worker:
         reply["mutated"] = []
         for index, (array, before) in enumerate(inputs):
             if array.shape != before.shape or array.dtype != before.dtype or array.tobytes() != before.tobytes():
-                out_blobs.append(npy_bytes(array))
-                reply["mutated"].append([index, len(out_blobs) - 1])
+                # Only the index travels: the trusted side never copies the changed values back.
+                reply["mutated"].append([index, None])
         reply["id"] = header.get("id")
         return reply, out_blobs
 

@@ -128,7 +128,7 @@ def rlimit_setter(limits, *, nproc: bool):
     cpu = int(limits.effective_cpu_s())
     values = [(resource.RLIMIT_AS, limits.memory_mb * mb), (resource.RLIMIT_CPU, (cpu, cpu + 5)),
               (resource.RLIMIT_FSIZE, limits.file_size_mb * mb), (resource.RLIMIT_CORE, 0),
-              (resource.RLIMIT_NOFILE, 1024)]
+              (resource.RLIMIT_NOFILE, 1024), (resource.RLIMIT_MEMLOCK, 0), (resource.RLIMIT_MSGQUEUE, 0)]
     if nproc:
         values.append((resource.RLIMIT_NPROC, limits.nproc))
 
@@ -174,16 +174,25 @@ def _system_links() -> list[str]:
 
 def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | None, tmp_mb: int,
                   writable: bool = False, files: dict[str, Path] | None = None,
-                  hidden_modules: tuple[str, ...] | list[str] = ()) -> list[str]:
+                  hidden_modules: tuple[str, ...] | list[str] = (),
+                  allowed_packages: tuple[str, ...] | list[str] | None = None) -> list[str]:
     """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above.
+
+    With `allowed_packages` (e.g. ``("numpy",)``) the file view is an allowlist: every site folder of the
+    interpreter and every other Python's site folder under /usr is replaced by an empty tmpfs, and only the
+    named top-level packages (with their ``<name>.libs`` folder of bundled libraries) are bound back in.
+    Whatever a module does to its import machinery, a package left out is not on the worker's disk.
 
     `submission_dir` is seen read-only at `SUBMISSION_MOUNT`, or read-write with `writable`; `files` maps
     more paths inside (e.g. "/etc/hosts") to read-only files outside. The installed packages named in
     `hidden_modules` (e.g. "scipy.signal", "tensorflow") are emptied from the view, so that code inside
     cannot import them whatever it does to its own import machinery.
     """
+    # /dev is private (bwrap's minimal devices: null, zero, full, random, urandom, tty); its /dev/shm is a
+    # tmpfs of its own capped at `tmp_mb`, so POSIX shared memory neither meets another box nor grows unbounded.
     args = ["bwrap", *_system_links(), "--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20),
-            "--perms", "1777", "--tmpfs", "/tmp"]
+            "--perms", "1777", "--tmpfs", "/tmp", "--size", str(tmp_mb << 20), "--perms", "1777",
+            "--tmpfs", "/dev/shm"]
     made = {"/", "/tmp"}
     for root in python_roots():
         parents = [str(p) for p in reversed(Path(root).parents)]
@@ -197,6 +206,8 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
             args += [x for name in KIT_NAMES if os.path.isdir(os.path.join(folder, name))
                      for x in ("--tmpfs", os.path.join(folder, name))]
             args += _hiding_args(folder, hidden_modules)
+    if allowed_packages is not None:
+        args += _allowlist_args(allowed_packages)
     for inside, outside in (files or {}).items():
         args += ["--ro-bind", str(outside), inside]
     mount = "--bind" if writable else "--ro-bind"
@@ -206,6 +217,34 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
     if uid is None:
         return args + ["--unshare-user", "--", *python_argv]
     return args + ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", *setpriv(uid), *python_argv]
+
+
+def site_folders() -> list[str]:
+    """Every site folder a worker could see: the interpreter's own (sys.path entries named site-packages
+    or dist-packages) and those of the other Pythons under /usr (the system interpreter's dist-packages)."""
+    import glob
+    found = [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")]
+    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages",
+                    "/usr/lib/python3*/*/*-packages"):
+        found += glob.glob(pattern)
+    unique: list[str] = []
+    for path in found:
+        if os.path.isdir(path) and not os.path.islink(path) and path not in unique:
+            unique.append(path)
+    return unique
+
+
+def _allowlist_args(packages) -> list[str]:
+    """bwrap arguments that empty every site folder (`site_folders`) and bind back only `packages`."""
+    args = []
+    for folder in site_folders():
+        args += ["--perms", "0755", "--tmpfs", folder]
+        for name in packages:
+            for entry in (name, f"{name}.libs"):
+                path = os.path.join(folder, entry)
+                if os.path.isdir(path):
+                    args += ["--ro-bind", path, path]
+    return args
 
 
 def _hiding_args(folder: str, modules) -> list[str]:
@@ -304,3 +343,24 @@ def check_minimum(layers: list[str], minimum: str) -> None:
                   "run the grader as root with bubblewrap installed, or a Python every user can read")
         raise IsolationError(f"isolation {minimum!r} is not available (active: {', '.join(layers)}): "
                              f"{cause}. Remedy: {remedy}, or lower the minimum (--min-isolation).")
+
+
+#: What a worker can still do when a layer is missing (reported by `check_config`).
+WITHOUT = {
+    "uid": "the worker runs as the grader's own user: it can read every file the grader can (the kit's "
+           "solutions and hidden tests included), signal the grader, and leave processes behind",
+    "namespaces": "no private file view, network, PID tree or /dev/shm: the worker sees the whole disk its "
+                  "uid may read (other interpreters' packages, other students' scratch files if readable), "
+                  "can open network connections, and can meet concurrent workers through /tmp and /dev/shm",
+}
+
+
+def check_config(minimum: str = "process") -> tuple[list[str], str]:
+    """The start-up self-test (as isolate's ``--check-config``): the layers a worker started now gets and
+    a report naming each missing layer and what its absence allows. Raises `IsolationError` (after the
+    same checks as `check_minimum`) when the layers fall short of `minimum`."""
+    layers = available_layers()
+    lines = [f"isolation: {', '.join(layers)}"]
+    lines += [f"MISSING {layer}: {allows}" for layer, allows in WITHOUT.items() if layer not in layers]
+    check_minimum(layers, minimum)
+    return layers, "\n".join(lines)

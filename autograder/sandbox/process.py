@@ -123,8 +123,11 @@ class WorkerProcess:
         out_r, out_w = os.pipe()
         argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w)
         if self.mode == "bwrap":
+            # A numpy worker's file view holds numpy and nothing else from any site folder; a Keras
+            # worker still sees the interpreter's site folders (TensorFlow's dependencies are many).
             argv = isolation.bwrap_command(submission_dir, argv, uid=uid, tmp_mb=limits.tmp_mb,
-                                           hidden_modules=hidden_modules)
+                                           hidden_modules=hidden_modules,
+                                           allowed_packages=None if keras else ("numpy",))
         elif uid is not None:
             argv = [*isolation.setpriv(uid), *argv]
         try:
@@ -199,6 +202,8 @@ class WorkerProcess:
             return None
 
     def _read_available(self) -> None:
+        """Read what the pipe holds; a frame announcing more than the caps is refused after its first
+        bytes (its 16-byte head), before the rest is read into memory."""
         while not self.eof:
             try:
                 chunk = os.read(self.reply_r, 1 << 20)
@@ -206,13 +211,19 @@ class WorkerProcess:
                 return
             self.eof = not chunk
             self.buffer += chunk
+            self._check_head()
+
+    def _check_head(self) -> None:
+        if len(self.buffer) >= wire.HEAD.size:
+            text_size, payload_size = wire.HEAD.unpack_from(self.buffer)
+            if text_size > HEADER_CAP or payload_size > self.limits.answer_mb << 20:
+                raise TooLarge
 
     def _frame(self) -> tuple[dict, list] | None:
         if len(self.buffer) < wire.HEAD.size:
             return None
+        self._check_head()
         text_size, payload_size = wire.HEAD.unpack_from(self.buffer)
-        if text_size > HEADER_CAP or payload_size > self.limits.answer_mb << 20:
-            raise TooLarge
         end = wire.HEAD.size + text_size + payload_size
         if len(self.buffer) < end:
             return None
