@@ -184,7 +184,8 @@ _WRITTEN: dict[int, Any] = {}
 def note_written(array: np.ndarray) -> None:
     """Record that a call outside this process wrote into `array` (the caller's copy is left as it was)."""
     import weakref
-    _WRITTEN[id(array)] = weakref.ref(array, lambda _ref, key=id(array): _WRITTEN.pop(key, None))
+    key = id(array)
+    _WRITTEN[key] = weakref.ref(array, lambda _ref: _WRITTEN.pop(key, None))
 
 
 def was_written(array: Any) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder import course
 from autograder.sandbox import (
     AnswerTooLarge,
     CallTimedOut,
@@ -36,10 +37,8 @@ from autograder.sandbox import (
     SubmissionExited,
     isolation,
 )
-from exercises.checks import CheckFailure, SubmissionError, check_array, check_raises_value_error, check_unchanged
-
-from autograder import course
 from autograder.sandbox import Sandbox as _Sandbox
+from exercises.checks import CheckFailure, SubmissionError, check_array, check_raises_value_error, check_unchanged
 
 _KERAS = course.keras_exercise()
 #: The sandbox as the grader builds it: the course's forbidden lists and Keras names are passed in.

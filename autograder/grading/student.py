@@ -124,30 +124,17 @@ def _message(error: BaseException) -> tuple[str, str]:
     return INTERNAL_ERROR, Reason.GRADER_ERROR
 
 
-#: Linux's CPU pressure record: `total=` counts the microseconds in which some runnable task waited for a CPU.
-CPU_PRESSURE = Path("/proc/pressure/cpu")
-#: A timeout is not held against the student when runnable tasks waited for a CPU at least this share of the
-#: test's time: the machine, not the code, was too slow (a neighbour's busy loops, a loaded CI runner).
+#: A timeout is not held against the student when the worker spent at least this share of the call waiting,
+#: runnable, for a CPU: other processes (a neighbour's busy loops, a loaded machine), not the code, were slow.
 STARVED_SHARE = 0.5
-#: Shorter tests are not judged for starvation (a repeated timeout fails at once, with nothing to measure).
-STARVED_MIN_SECONDS = 1.0
-STARVED_NOTE = ("the machine was too busy to time this fairly (other processes held the CPUs for {share:.0%} of "
-                "the test's time), so this verdict does not count: `convkit grade --resume` grades it again")
-
-
-def cpu_stall_us() -> int | None:
-    """Microseconds runnable tasks of this machine have waited for a CPU since boot, or None without PSI."""
-    try:
-        first = CPU_PRESSURE.read_text(encoding="ascii").splitlines()[0]
-        return int(first.rsplit("total=", 1)[1])
-    except (OSError, ValueError, IndexError):
-        return None
+STARVED_NOTE = ("the machine was too busy to time this fairly (your code waited for a CPU {share:.0%} of the "
+                "time), so this verdict does not count: `convkit grade --resume` grades it again")
 
 
 class Collector:
     """A pytest plugin that turns hidden-test reports into `TestResult`s with points from the markers.
 
-    A test that timed out while the machine was starved of CPU (see `STARVED_SHARE`) gets the reason
+    A test that timed out while its worker was starved of CPU (see `STARVED_SHARE`) gets the reason
     `Reason.STARVED` instead of a timeout, and the student the status `Status.STARVED`.
     """
 
@@ -157,21 +144,8 @@ class Collector:
         self.error_log = error_log
         self.figure_dir = figure_dir
         self.results: list[TestResult] = []
-        self._started: dict[str, tuple[float, int | None]] = {}
         #: Wrong array answers to picture, kept until the student's worker is gone (see `draw_pending`).
         self._pending: list[tuple[TestResult, object, object]] = []
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item):
-        self._started[item.nodeid] = (time.monotonic(), cpu_stall_us())
-
-    def _starved_share(self, item) -> float:
-        """The share of the test's time so far in which runnable tasks waited for a CPU (0 when unknown)."""
-        started, stall = self._started.get(item.nodeid, (time.monotonic(), None))
-        seconds, now = time.monotonic() - started, cpu_stall_us()
-        if stall is None or now is None or seconds < STARVED_MIN_SECONDS:
-            return 0.0
-        return (now - stall) / 1e6 / seconds
 
     def pytest_configure(self, config):
         from autograder.hidden.conftest import set_module_provider, set_sandbox
@@ -201,8 +175,8 @@ class Collector:
             error = call.excinfo.value if call.excinfo else None
             test.output, test.reason = _message(error) if error is not None else (INTERNAL_ERROR, Reason.GRADER_ERROR)
             if test.reason in (Reason.TIMEOUT, Reason.IMPORT_TIMEOUT):
-                share = self._starved_share(item)
-                if share >= STARVED_SHARE:
+                share = getattr(error, "waited_share", 0.0)
+                if type(share) is float and share >= STARVED_SHARE:
                     test.reason = Reason.STARVED
                     test.output = f"{test.output}\n{STARVED_NOTE.format(share=min(share, 1.0))}"
             if test.reason == Reason.GRADER_ERROR:

@@ -2,8 +2,8 @@
 
 The sandbox builds the student's model and returns `model.to_json()` as text; it is parsed here as JSON
 (`exercises.lenet_judge`, the judge the public tests use too), never turned back into a model. Accuracy
-is measured on inputs this process chooses: a seeded random subset of the MNIST test images, each shifted by up to one pixel in a random
-direction, so predictions memorized for the published test set do not help.
+is measured on inputs this process chooses: a seeded random subset of the MNIST test images, each shifted by
+up to one pixel in a random direction, so predictions memorized for the published test set do not help.
 
 Thresholds (`exercises.train.GRADER_THRESHOLDS`, 95 % for 2 points and 97 % for 3 more), calibrated on
 trained LeNets: a one-pixel shift costs a network trained without augmentation about 0.5-1 point, so the

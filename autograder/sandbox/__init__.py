@@ -323,9 +323,10 @@ class Sandbox:
     def _exchange(self, worker: WorkerProcess, header: dict, blobs: list, timeout: float, phase: str):
         try:
             return worker.request(header, blobs, timeout)
-        except TimedOut:
+        except TimedOut as timed_out:
             error = (ImportTimedOut(f"import timed out after {timeout:g} s") if phase == "import"
                      else CallTimedOut(f"timed out after {timeout:g} s"))
+            error.waited_share = getattr(timed_out, "waited_share", 0.0)
         except Died as died:
             error = self._death_error(died.code, worker, phase)
         except TooLarge:

@@ -100,6 +100,47 @@ def environment(home: str) -> dict[str, str]:
     return env | {f"{name}_NUM_THREADS": "1" for name in ("OMP", "OPENBLAS", "MKL")}
 
 
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every process this one can see."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                    stat = handle.read()
+                parents[int(entry.name)] = int(stat[stat.rindex(b")") + 2:].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    return parents
+
+
+def runnable_wait_s(root: int) -> float:
+    """Seconds the threads of `root` and of its descendants have spent runnable but waiting for a CPU.
+
+    Read from each thread's /proc schedstat (its second field, nanoseconds on a run queue); 0 where the
+    kernel does not keep it. A worker that waited for a CPU most of the time its call took was starved by
+    other processes, whatever its code does; one that slept or computed was not.
+    """
+    parents, tree, total = _parents(), {root}, 0
+    changed = True
+    while changed:
+        grown = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= grown
+        changed = bool(grown)
+    for pid in tree:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as handle:
+                    total += int(handle.read().split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    return total / 1e9
+
+
 class WorkerProcess:
     """One worker process that imported (or is about to import) one student module."""
 
@@ -165,8 +206,17 @@ class WorkerProcess:
         raise SandboxError(f"the sandbox worker for {self.module} did not start ({self.mode} mode)")
 
     def request(self, header: dict, blobs: list, timeout: float) -> tuple[dict, list]:
-        """Send one request and wait for its reply; raises TimedOut, Died or WireError."""
-        deadline = time.monotonic() + timeout
+        """Send one request and wait for its reply; raises TimedOut (with `waited_share`, the share of the
+        call's time the worker spent waiting for a CPU), Died or WireError."""
+        started, waited = time.monotonic(), runnable_wait_s(self.proc.pid)
+        try:
+            return self._request(header, blobs, started + timeout)
+        except TimedOut as error:
+            seconds = max(time.monotonic() - started, 1e-3)
+            error.waited_share = (runnable_wait_s(self.proc.pid) - waited) / seconds
+            raise
+
+    def _request(self, header: dict, blobs: list, deadline: float) -> tuple[dict, list]:
         header["id"] = os.urandom(8).hex()
         for buffer in wire.frame_bytes(header, blobs):
             view = memoryview(buffer)
