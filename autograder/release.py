@@ -18,7 +18,7 @@ from autograder.stubs import EXERCISE_NAMES, ROOT, stale_stubs
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"
 SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "lenet_judge.py", "plots.py", "score.py", "train.py")
 DATASET_FILES = ("README.md", "SHA256SUMS", ".gitignore")
-TEMPLATE_FILES = ("README.md", "pyproject.toml", ".gitignore", ".github/workflows/public-tests.yml")
+TEMPLATE_FILES = ("README.md", "pyproject.toml", ".gitignore", "conftest.py", ".github/workflows/public-tests.yml")
 
 
 def bundle_files(root: Path = ROOT) -> dict[str, Path]:
