@@ -9,14 +9,17 @@ from an allowlist, so whatever is added to the kit later stays out of the bundle
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+from autograder import course
 from autograder.otter import export as otter
 from autograder.stubs import EXERCISE_NAMES, ROOT, stale_stubs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"
-SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "lenet_judge.py", "plots.py", "score.py", "train.py")
+SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "lenet_judge.py", "plots.py", "score.py", "submit.py",
+                   "train.py")
 DATASET_FILES = ("README.md", "SHA256SUMS", ".gitignore")
 TEMPLATE_FILES = ("README.md", "pyproject.toml", ".gitignore", "conftest.py", ".github/workflows/public-tests.yml")
 
@@ -51,7 +54,22 @@ def write_release(out_dir: Path, root: Path = ROOT) -> list[str]:
     for target, source in files.items():
         (out_dir / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, out_dir / target)
-    return sorted([*files, *otter.write_public_tests(out_dir)])
+    (out_dir / COURSE_FILE).write_text(json.dumps(course_data(), indent=2) + "\n")
+    return sorted([*files, COURSE_FILE, *otter.write_public_tests(out_dir)])
+
+
+COURSE_FILE = "exercises/course.json"
+
+
+def course_data() -> dict:
+    """What the student's tools need from the grader, as data (the bundle holds no `autograder`).
+
+    `points`: exercise -> the points its hidden suite is worth (summed from the `points` markers, so they
+    match grades.csv's `possible`); `hand_in`: the file names intake takes from a submission, in order.
+    """
+    cases = otter.collect(list(course.names()), hidden=True)
+    points = {name: sum(case.points for case in found if case.hidden) for name, found in cases.items()}
+    return {"points": points, "hand_in": list(course.HAND_IN_FILES)}
 
 
 def main(out_dir: str) -> int:
