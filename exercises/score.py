@@ -32,10 +32,19 @@ HIDDEN_TESTS_NOTE = ("The hidden tests add random inputs of every shape and dtyp
 
 
 def course() -> dict:
-    """The bundle's course data: {"points": {exercise: possible}, "hand_in": [file names]}."""
-    if not COURSE_FILE.is_file():
-        raise FileNotFoundError(f"{COURSE_FILE} is missing: it is written by the instructor's `convkit release`")
-    return json.loads(COURSE_FILE.read_text())
+    """The bundle's course data: {"points": {exercise: possible}, "hand_in": [file names]}.
+
+    In the student bundle it is `exercises/course.json`; in the course kit itself (which has no such file)
+    it is computed from the grader's registry and hidden suite.
+    """
+    if COURSE_FILE.is_file():
+        return json.loads(COURSE_FILE.read_text())
+    try:
+        from autograder.release import course_data
+    except ImportError:
+        raise FileNotFoundError(f"{COURSE_FILE} is missing: it is written by the instructor's `convkit release`, "
+                                "so ask for a fresh copy of the exercises") from None
+    return course_data()
 
 
 def exercise_counts(report_path: str) -> tuple[Counter, Counter]:
