@@ -1,7 +1,8 @@
 """`convkit release OUT_DIR`: the student bundle, with no solution, hidden test or reference module inside.
 
 The bundle holds the stubs and public tests of `exercises/`, the check library, the data loader, the
-plotting helpers, `datasets/` (checksums and README, never data), a student README, its own pyproject, a
+plotting helpers, the lesson notebooks (`lessons/*.ipynb`, made with jupytext from the reviewed py:percent
+sources in the kit's `lessons/`), `datasets/` (checksums and README, never data), a student README, its own pyproject, a
 GitHub Actions workflow that runs the public tests, and the public Otter tests (`otter_tests/<exercise>/`,
 with their runtime `convkit_otter/`, written by `autograder.otter.export.write_public_tests`). Files are chosen
 from an allowlist, so whatever is added to the kit later stays out of the bundle until it is listed here.
@@ -55,10 +56,27 @@ def write_release(out_dir: Path, root: Path = ROOT) -> list[str]:
         (out_dir / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, out_dir / target)
     (out_dir / COURSE_FILE).write_text(json.dumps(course_data(), indent=2) + "\n")
-    return sorted([*files, COURSE_FILE, *otter.write_public_tests(out_dir)])
+    lessons = write_lessons(out_dir, root)
+    return sorted([*files, COURSE_FILE, *lessons, *otter.write_public_tests(out_dir)])
 
 
 COURSE_FILE = "exercises/course.json"
+
+
+LESSONS = ROOT / "lessons"
+
+
+def write_lessons(out_dir: Path, root: Path = ROOT) -> list[str]:
+    """Write each `lessons/lessonNN_topic.py` (jupytext py:percent, the reviewed source) as a notebook."""
+    import jupytext
+
+    written = []
+    for source in sorted((root / "lessons").glob("lesson*.py")):
+        target = f"lessons/{source.stem}.ipynb"
+        (out_dir / "lessons").mkdir(parents=True, exist_ok=True)
+        jupytext.write(jupytext.read(source, fmt="py:percent"), out_dir / target, fmt="ipynb")
+        written.append(target)
+    return written
 
 
 def course_data() -> dict:
