@@ -36,6 +36,10 @@ BUNDLE = next((p for p in (Path.cwd(), Path.cwd().parent) if (p / "exercises").i
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from IPython import get_ipython
+
+# Figures (those of `exercises.plots` too) are drawn inline, below the cell that returns them.
+get_ipython().run_line_magic("matplotlib", "inline")
 
 from exercises import data, plots
 
