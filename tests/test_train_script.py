@@ -31,7 +31,9 @@ def test_bad_arguments_are_refused_before_tensorflow_starts(tmp_path, args, mess
 
 
 def test_missing_data_is_reported_before_tensorflow_starts(tmp_path):
-    run = run_train(tmp_path)
+    # A module that imports Keras at its top, as many students write it: it must not be imported yet.
+    (tmp_path / "ex06_lenet5.py").write_text("import keras\n")
+    run = run_train(tmp_path, "--module", "ex06_lenet5.py")
     assert run.returncode == 1
     assert "mnist train split not found" in run.stderr and "download=True" in run.stderr
     assert "TF_NOT_IMPORTED" in run.stdout
