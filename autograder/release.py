@@ -22,7 +22,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"
 SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "lenet_judge.py", "plots.py", "score.py", "submit.py",
                    "train.py")
 DATASET_FILES = ("README.md", "SHA256SUMS", ".gitignore")
-TEMPLATE_FILES = ("README.md", "pyproject.toml", ".gitignore", "conftest.py", ".github/workflows/public-tests.yml")
+TEMPLATE_FILES = ("README.md", "pyproject.toml", ".gitignore", "conftest.py.in", ".github/workflows/public-tests.yml")
 
 
 def bundle_files(root: Path = ROOT) -> dict[str, Path]:
@@ -39,7 +39,8 @@ def bundle_files(root: Path = ROOT) -> dict[str, Path]:
         if (root / "datasets" / name).is_file():
             files[f"datasets/{name}"] = root / "datasets" / name
     for name in TEMPLATE_FILES:
-        files[name] = TEMPLATES / name
+        # A template that is Python is kept as `.in`, so that it is not a module of the kit itself.
+        files[name.removesuffix(".in")] = TEMPLATES / name
     return files
 
 
