@@ -94,5 +94,6 @@ print("convolution = correlation with the flipped kernel:",
 # The same tests as `pytest exercises/test_ex01_convolution.py`; this cell fails until every one of them passes.
 
 # %%
-status = pytest.main(["-q", "--tb=short", "-p", "no:cacheprovider", str(BUNDLE / "exercises" / "test_ex01_convolution.py")])
+public_tests = BUNDLE / "exercises" / "test_ex01_convolution.py"
+status = pytest.main(["-q", "--tb=short", "-p", "no:cacheprovider", str(public_tests)])
 assert status == 0, "some public checks fail: read the messages above"

@@ -51,8 +51,8 @@ digits, digit_labels = data.load_mnist("test", download=IN_COLAB)
 # A 3x3 kernel over a 6x6 image padded by 1: 36 positions, so the output is 6x6 again.
 
 # %%
-from matplotlib.animation import FuncAnimation, PillowWriter
 from IPython.display import Image, display
+from matplotlib.animation import FuncAnimation, PillowWriter
 
 from exercises.ex02_padding import conv2d, output_size, zero_pad
 
@@ -99,5 +99,6 @@ plots.show_feature_maps(fashion_images[0], maps, titles=["valid", "same (cropped
 # The same tests as `pytest exercises/test_ex02_padding.py`; this cell fails until every one of them passes.
 
 # %%
-status = pytest.main(["-q", "--tb=short", "-p", "no:cacheprovider", str(BUNDLE / "exercises" / "test_ex02_padding.py")])
+public_tests = BUNDLE / "exercises" / "test_ex02_padding.py"
+status = pytest.main(["-q", "--tb=short", "-p", "no:cacheprovider", str(public_tests)])
 assert status == 0, "some public checks fail: read the messages above"

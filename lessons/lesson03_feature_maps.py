@@ -33,7 +33,6 @@ for place in (Path.cwd(), Path.cwd().parent):
         sys.path.insert(0, str(place))
 BUNDLE = next((p for p in (Path.cwd(), Path.cwd().parent) if (p / "exercises").is_dir()), Path.cwd())
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from IPython import get_ipython
@@ -69,5 +68,6 @@ print("relu keeps the positive part:", relu(np.array([-2.0, 0.0, 3.0])))
 # The same tests as `pytest exercises/test_ex03_feature_maps.py`; this cell fails until every one of them passes.
 
 # %%
-status = pytest.main(["-q", "--tb=short", "-p", "no:cacheprovider", str(BUNDLE / "exercises" / "test_ex03_feature_maps.py")])
+public_tests = BUNDLE / "exercises" / "test_ex03_feature_maps.py"
+status = pytest.main(["-q", "--tb=short", "-p", "no:cacheprovider", str(public_tests)])
 assert status == 0, "some public checks fail: read the messages above"

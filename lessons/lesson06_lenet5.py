@@ -34,7 +34,6 @@ for place in (Path.cwd(), Path.cwd().parent):
         sys.path.insert(0, str(place))
 BUNDLE = next((p for p in (Path.cwd(), Path.cwd().parent) if (p / "exercises").is_dir()), Path.cwd())
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from IPython import get_ipython
@@ -75,5 +74,6 @@ plots.show_kernels(first.get_weights()[0][:, :, 0, :])
 # The same tests as `pytest exercises/test_ex06_lenet5.py`; this cell fails until every one of them passes.
 
 # %%
-status = pytest.main(["-q", "--tb=short", "-p", "no:cacheprovider", str(BUNDLE / "exercises" / "test_ex06_lenet5.py")])
+public_tests = BUNDLE / "exercises" / "test_ex06_lenet5.py"
+status = pytest.main(["-q", "--tb=short", "-p", "no:cacheprovider", str(public_tests)])
 assert status == 0, "some public checks fail: read the messages above"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from autograder import course, release
-from exercises import score
 from autograder.stubs import BEGIN, END, EXERCISE_NAMES, ROOT
+from exercises import score
 
 
 def code_lines(text: str) -> list[str]:
