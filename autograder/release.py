@@ -1,7 +1,8 @@
 """`convkit release OUT_DIR`: the student bundle, with no solution, hidden test or reference module inside.
 
 The bundle holds the stubs and public tests of `exercises/`, the check library, the data loader, the
-plotting helpers, `datasets/` (checksums and README, never data), a student README, its own pyproject, a
+plotting helpers, the lesson notebooks (`lessons/*.ipynb`, made with jupytext from the reviewed py:percent
+sources in the kit's `lessons/`), `datasets/` (checksums and README, never data), a student README, its own pyproject, a
 GitHub Actions workflow that runs the public tests, and the public Otter tests (`otter_tests/<exercise>/`,
 with their runtime `convkit_otter/`, written by `autograder.otter.export.write_public_tests`). Files are chosen
 from an allowlist, so whatever is added to the kit later stays out of the bundle until it is listed here.
@@ -9,16 +10,19 @@ from an allowlist, so whatever is added to the kit later stays out of the bundle
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+from autograder import course
 from autograder.otter import export as otter
 from autograder.stubs import EXERCISE_NAMES, ROOT, stale_stubs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"
-SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "lenet_judge.py", "plots.py", "score.py", "train.py")
+SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "lenet_judge.py", "plots.py", "score.py", "submit.py",
+                   "train.py")
 DATASET_FILES = ("README.md", "SHA256SUMS", ".gitignore")
-TEMPLATE_FILES = ("README.md", "pyproject.toml", ".gitignore", ".github/workflows/public-tests.yml")
+TEMPLATE_FILES = ("README.md", "pyproject.toml", ".gitignore", "conftest.py.in", ".github/workflows/public-tests.yml")
 
 
 def bundle_files(root: Path = ROOT) -> dict[str, Path]:
@@ -35,7 +39,8 @@ def bundle_files(root: Path = ROOT) -> dict[str, Path]:
         if (root / "datasets" / name).is_file():
             files[f"datasets/{name}"] = root / "datasets" / name
     for name in TEMPLATE_FILES:
-        files[name] = TEMPLATES / name
+        # A template that is Python is kept as `.in`, so that it is not a module of the kit itself.
+        files[name.removesuffix(".in")] = TEMPLATES / name
     return files
 
 
@@ -51,7 +56,39 @@ def write_release(out_dir: Path, root: Path = ROOT) -> list[str]:
     for target, source in files.items():
         (out_dir / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, out_dir / target)
-    return sorted([*files, *otter.write_public_tests(out_dir)])
+    (out_dir / COURSE_FILE).write_text(json.dumps(course_data(), indent=2) + "\n")
+    lessons = write_lessons(out_dir, root)
+    return sorted([*files, COURSE_FILE, *lessons, *otter.write_public_tests(out_dir)])
+
+
+COURSE_FILE = "exercises/course.json"
+
+
+LESSONS = ROOT / "lessons"
+
+
+def write_lessons(out_dir: Path, root: Path = ROOT) -> list[str]:
+    """Write each `lessons/lessonNN_topic.py` (jupytext py:percent, the reviewed source) as a notebook."""
+    import jupytext
+
+    written = []
+    for source in sorted((root / "lessons").glob("lesson*.py")):
+        target = f"lessons/{source.stem}.ipynb"
+        (out_dir / "lessons").mkdir(parents=True, exist_ok=True)
+        jupytext.write(jupytext.read(source, fmt="py:percent"), out_dir / target, fmt="ipynb")
+        written.append(target)
+    return written
+
+
+def course_data() -> dict:
+    """What the student's tools need from the grader, as data (the bundle holds no `autograder`).
+
+    `points`: exercise -> the points its hidden suite is worth (summed from the `points` markers, so they
+    match grades.csv's `possible`); `hand_in`: the file names intake takes from a submission, in order.
+    """
+    cases = otter.collect(list(course.names()), hidden=True)
+    points = {name: sum(case.points for case in found if case.hidden) for name, found in cases.items()}
+    return {"points": points, "hand_in": list(course.HAND_IN_FILES)}
 
 
 def main(out_dir: str) -> int:

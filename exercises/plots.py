@@ -51,7 +51,8 @@ def show_feature_maps(image: np.ndarray, maps: np.ndarray, *, titles: Sequence[s
 
 
 def show_kernels(kernels: np.ndarray, *, titles: Sequence[str] | None = None, cmap: str = DIVERGING) -> Figure:
-    """Each kernel as a small heat map, with its values written in the cells when it is at most 5x5.
+    """Each kernel as a small heat map: its values written in the cells when they fit (at most 3x3, as
+    the lessons' kernels), else one shared colour bar (the 5x5 kernels of a trained LeNet-5).
 
     kernels: (kh, kw) one kernel, (kh, kw, K) K kernels in one row, or (kh, kw, C, K) a grid with one row per
     input channel and one column per kernel. All panels share one range symmetric about 0.
@@ -71,7 +72,9 @@ def show_kernels(kernels: np.ndarray, *, titles: Sequence[str] | None = None, cm
     for c in range(channels):
         for k in range(count):
             title = titles[k] if channels == 1 else f"{titles[k]}, channel {c}"
-            _draw_kernel(axes[c, k], kernels[:, :, c, k], title, cmap, limit)
+            shown = _draw_kernel(axes[c, k], kernels[:, :, c, k], title, cmap, limit)
+    if not _values_fit(kernels.shape[:2]):
+        figure.colorbar(shown, ax=axes, shrink=0.8, label="weight")
     return figure
 
 
@@ -168,12 +171,19 @@ def _draw_diverging(figure: Figure, axis, values: np.ndarray, title: str, cmap: 
     axis.set_yticks([])
 
 
-def _draw_kernel(axis, kernel: np.ndarray, title: str, cmap: str, limit: float) -> None:
-    axis.imshow(kernel, cmap=cmap, vmin=-limit, vmax=limit)
-    if kernel.shape[0] <= 5 and kernel.shape[1] <= 5:
+def _values_fit(shape: tuple[int, int]) -> bool:
+    """Whether a kernel's values can be written in its cells without overlapping (at most 3x3 in a panel)."""
+    return shape[0] <= 3 and shape[1] <= 3
+
+
+def _draw_kernel(axis, kernel: np.ndarray, title: str, cmap: str, limit: float):
+    """Draw one kernel; returns the image, for a colour bar."""
+    shown = axis.imshow(kernel, cmap=cmap, vmin=-limit, vmax=limit)
+    if _values_fit(kernel.shape):
         for (row, col), value in np.ndenumerate(kernel):
             colour = "white" if abs(value) > 0.5 * limit else "black"
             axis.text(col, row, f"{value:.2g}", ha="center", va="center", fontsize=9, color=colour)
     axis.set_title(title, fontsize=9)
     axis.set_xticks([])
     axis.set_yticks([])
+    return shown

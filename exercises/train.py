@@ -7,6 +7,10 @@ It builds the model with your `build_lenet5()`, trains it with your `train_lenet
 60,000 MNIST training images, saves the weights, and measures the accuracy on the 10,000 test images and
 on a subset of them shifted by up to one pixel, like the grader does (the grader picks its own subset).
 With `--figures` it also draws the training curves, the first layer's kernels and one digit's feature maps.
+
+The arguments are checked and the MNIST files found before your module (and so TensorFlow) is imported,
+so a typo costs a second, not a TensorFlow start or a training run. `--download` fetches the MNIST files
+into `datasets/` when they are nowhere else, each checked against its SHA-256.
 """
 
 from __future__ import annotations
@@ -55,20 +59,42 @@ def draw_figures(model, history, x_test: np.ndarray, folder: Path) -> list[Path]
     return written
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """ValueError naming the argument when `--module`, `--out` or `--figures` cannot work."""
+    if not args.module.is_file():
+        raise ValueError(f"--module {args.module} is not a file; give the path of your ex06_lenet5.py")
+    if not args.out.name.endswith(".weights.h5"):
+        raise ValueError(f"--out {args.out} must end with .weights.h5 (Keras saves weights only under that name)")
+    if not args.out.parent.is_dir():
+        raise ValueError(f"--out {args.out}: the folder {args.out.parent} does not exist")
+    if args.figures is not None and args.figures.exists() and not args.figures.is_dir():
+        raise ValueError(f"--figures {args.figures} is a file; give a folder for the PNG files")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train your LeNet-5 and save lenet5.weights.h5.")
     parser.add_argument("--module", type=Path, default=Path(__file__).with_name("ex06_lenet5.py"))
     parser.add_argument("--out", type=Path, default=Path("lenet5.weights.h5"))
     parser.add_argument("--figures", type=Path, default=None, help="folder for the training pictures")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--download", action="store_true",
+                        help="download MNIST into datasets/ if it is not found (checked by SHA-256)")
     args = parser.parse_args(argv)
+    try:
+        check_arguments(args)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        images, labels = data.load_mnist("train", download=args.download)
+        test_images, test_labels = data.load_mnist("test", download=args.download)
+    except (data.DataNotFoundError, data.DataCorruptError, data.DownloadError) as error:
+        print(error, file=sys.stderr)
+        return 1
 
     student = load_module(args.module)
     import keras
 
     keras.utils.set_random_seed(args.seed)
-    images, labels = data.load_mnist("train")
-    test_images, test_labels = data.load_mnist("test")
     x_train, x_test = data.add_channel(data.to_float(images)), data.add_channel(data.to_float(test_images))
     model = student.build_lenet5()
     started = time.monotonic()

@@ -148,3 +148,11 @@ def test_importing_plots_does_not_import_pyplot():
     code = "import sys, exercises.plots; print('matplotlib.pyplot' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_kernel_values_are_written_only_when_they_fit_else_a_colour_bar_is_drawn():
+    small = plots.show_kernels(np.ones((3, 3, 2)))
+    large = plots.show_kernels(np.ones((5, 5, 1, 6)))
+    assert sum(len(axis.texts) for axis in small.axes) == 18 and len(small.axes) == 2
+    assert sum(len(axis.texts) for axis in large.axes) == 0
+    assert len(large.axes) == 7, "six kernels and one colour bar"

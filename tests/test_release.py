@@ -1,14 +1,19 @@
 """`convkit release`: the student bundle holds the stubs and public material, and nothing hidden."""
 
+import csv
+import json
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from autograder import release
+from autograder import course, release
 from autograder.stubs import BEGIN, END, EXERCISE_NAMES, ROOT
+from exercises import score
 
 
 def code_lines(text: str) -> list[str]:
@@ -81,3 +86,91 @@ def test_pytest_in_the_bundle_fails_on_the_stubs_with_not_implemented(bundle):
                          env={"PATH": "/usr/bin:/bin", "HOME": str(bundle), "PYTHONDONTWRITEBYTECODE": "1"})
     assert run.returncode == 1, run.stdout[-2000:]
     assert "is not implemented yet" in run.stdout
+
+
+BUNDLE_ENV = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def bundle_run(bundle: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run `python ARGS` in the bundle as a student would, with no kit on the path."""
+    return subprocess.run([sys.executable, *args], cwd=bundle, capture_output=True, text=True, timeout=timeout,
+                          env={**BUNDLE_ENV, "HOME": str(bundle)})
+
+
+def copy_bundle(bundle: Path, target: Path, solved: tuple[str, ...] = ()) -> Path:
+    """A copy of the bundle with the reference solutions of `solved` in place of their stubs."""
+    shutil.copytree(bundle, target)
+    for name in solved:
+        shutil.copyfile(ROOT / "solutions" / f"{name}.py", target / "exercises" / f"{name}.py")
+    return target
+
+
+def test_the_stubs_report_each_unwritten_function_once_in_a_screenful(bundle):
+    run = bundle_run(bundle, "-m", "pytest", "exercises", "-p", "no:cacheprovider", "--junitxml=report.xml")
+    assert run.returncode == 1, run.stdout[-2000:]
+    before_summary = run.stdout.split("not implemented in")[0].splitlines()
+    assert len(before_summary) <= 40, run.stdout
+    assert "FAILURES" not in run.stdout and "Traceback" not in run.stdout
+    functions = [f"{e.name}.{f}" for e in course.EXERCISES for f in e.functions if e.kind == "numpy"]
+    for function in functions:
+        assert run.stdout.count(f"{function} is not implemented yet") == 1, function
+    passed, total = score.exercise_counts(str(bundle / "report.xml"))
+    assert sum(total.values()) > 100 and sum(passed.values()) == 0, "the report still records the failures"
+
+
+def test_any_other_failure_is_still_shown_in_full(bundle, tmp_path):
+    planted = copy_bundle(bundle, tmp_path / "planted")
+    module = planted / "exercises" / "ex01_convolution.py"
+    stub_line = '    raise NotImplementedError("correlate2d is not implemented yet: write it where this line stands")'
+    assert stub_line in module.read_text()
+    module.write_text(module.read_text().replace(stub_line, '    raise ValueError("a planted bug")'))
+    run = bundle_run(planted, "-m", "pytest", "exercises/test_ex01_convolution.py", "-p", "no:cacheprovider")
+    assert run.returncode == 1
+    assert "FAILURES" in run.stdout and "a planted bug" in run.stdout
+    assert "ex01_convolution.correlate2d is not implemented yet" not in run.stdout
+    assert "ex01_convolution.convolve2d is not implemented yet" in run.stdout
+
+
+def test_the_bundle_knows_the_hidden_points_and_the_hand_in_files(bundle):
+    data = json.loads((bundle / "exercises" / "course.json").read_text())
+    assert data["hand_in"] == list(course.HAND_IN_FILES)
+    assert set(data["points"]) == set(course.names())
+    assert sum(data["points"].values()) == 60
+
+
+def test_score_estimates_points_out_of_the_hidden_totals(bundle, tmp_path):
+    solved = copy_bundle(bundle, tmp_path / "solved", solved=("ex01_convolution",))
+    run = bundle_run(solved, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider", "--junitxml=r.xml",
+                     "--ignore=exercises/test_ex06_lenet5.py")
+    assert run.returncode == 1
+    table = bundle_run(solved, "-m", "exercises.score", "r.xml")
+    assert table.returncode == 0, table.stderr
+    assert "| ex01_convolution | 24 / 24 | 10.0 / 10 |" in table.stdout
+    assert "| ex02_padding | 0 / 41 | 0.0 / 10 |" in table.stdout
+    assert "/ 60** |" in table.stdout and "hidden tests add" in table.stdout
+
+
+def test_submit_builds_a_zip_that_grades_like_the_flat_files(bundle, tmp_path):
+    names = tuple(course.names("numpy"))
+    solved = copy_bundle(bundle, tmp_path / "solved", solved=names[:3])
+    run = bundle_run(solved, "-m", "exercises.submit", "--no-tests")
+    assert run.returncode == 0, run.stderr
+    with zipfile.ZipFile(solved / "submission.zip") as archive:
+        assert archive.namelist() == [f"{name}.py" for name in course.names()]
+    assert "missing" in run.stdout and course.WEIGHTS_FILE in run.stdout
+    class_dir = tmp_path / "class"
+    (class_dir / "bob").mkdir(parents=True)
+    shutil.copyfile(solved / "submission.zip", class_dir / "alice.zip")
+    for name in course.names():
+        shutil.copyfile(solved / "exercises" / f"{name}.py", class_dir / "bob" / f"{name}.py")
+    graded = subprocess.run([sys.executable, "-m", "autograder", "grade", str(class_dir), "--out",
+                             str(tmp_path / "out"), "--lenet", "skip"], capture_output=True, text=True, timeout=900)
+    assert graded.returncode == 0, graded.stderr[-2000:]
+    rows = {row["student"]: row for row in csv.DictReader((tmp_path / "out" / course.GRADES_CSV).open())}
+    alice, bob = ({k: v for k, v in rows[s].items() if k != "student"} for s in ("alice", "bob"))
+    assert alice == bob and float(alice["total"]) == 30, rows
+
+
+def test_submit_refuses_an_out_path_that_is_not_a_zip(bundle):
+    run = bundle_run(bundle, "-m", "exercises.submit", "--no-tests", "--out", "hand-in.tar")
+    assert run.returncode == 2 and "must name a .zip" in run.stderr
