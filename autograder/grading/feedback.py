@@ -87,3 +87,22 @@ def answer_figure(got: np.ndarray, expected: np.ndarray, path: Path) -> None:
         axes.set_yticks([])
         figure.colorbar(image, ax=axes, shrink=0.8)
     figure.savefig(path, dpi=72)
+
+
+def feedback_html(result: StudentResult) -> str:
+    """feedback.md rendered as a standalone HTML page (feedback.html beside it), its pictures shown.
+
+    markdown-it renders with raw HTML disabled, so whatever a student's code printed stays literal text:
+    a `<script>` in an error message is shown, never run. Only the pictures the grader drew (files beside
+    the page) are linked, as Markdown images already are in feedback.md.
+    """
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(feedback_markdown(result))
+    title = jinja2.utils.markupsafe.escape(f"convkit feedback: {result.student}")
+    return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{title}</title>\n<style>\n"
+            " body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }\n"
+            " pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; } img { max-width: 100%; }\n"
+            " table { border-collapse: collapse; } th, td { border-bottom: 1px solid #ddd; padding: .2rem .6rem; }\n"
+            "</style>\n</head>\n<body>\n" + body + "</body>\n</html>\n")

@@ -1,18 +1,50 @@
-"""The class report (report.html: grade histogram, exercise means, per-test pass rates) and the summary table."""
+"""The class report (report.html): who needs attention, which named mistakes the class made, per-test pass
+rates over the students who submitted the exercise, and the students' table; plus the console summary table.
+
+Every table of the page sorts when its header is clicked (a few lines of plain JavaScript, no framework, no
+network), and every student links to the rendered feedback.html beside feedback.md.
+"""
 
 from __future__ import annotations
 
 import io
-from collections import Counter
+from collections import Counter, defaultdict
+from pathlib import Path
 
 import jinja2
 
+from autograder.course import FEEDBACK_HTML
 from autograder.otter import crosscheck as otter_crosscheck
 from autograder.results import NOT_RUN, PASSED, StudentResult, _number, write_atomic
 from autograder.stubs import EXERCISE_NAMES
+from autograder.verdicts import Reason, Status
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("autograder", "templates"), autoescape=True,
                           trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+
+#: Per-test reasons that call for the instructor's eye, with the heading they are listed under.
+#: A wrong answer or an exception is a student's ordinary mistake and is left to the mistake summary.
+ATTENTION_REASONS = {
+    Reason.TIMEOUT: "timeouts", Reason.IMPORT_TIMEOUT: "timeouts",
+    Reason.CRASHED: "crashes", Reason.MEMORY: "memory limit",
+    Reason.FORBIDDEN: "forbidden API",
+    Reason.EXITED: "suspected tampering (exit or signal from student code)",
+    Reason.INVALID_SUBMISSION: "invalid submission", Reason.ANSWER_TOO_LARGE: "answer too large",
+    Reason.GRADER_ERROR: "grader errors", Reason.STARVED: "starved verdicts",
+    Reason.IMPORT_ERROR: "import errors",
+}
+#: Student statuses other than ok, with their heading.
+ATTENTION_STATUSES = {
+    Status.NOTHING_GRADED: "nothing graded", Status.INVALID_SUBMISSION: "invalid submission",
+    Status.STARVED: "starved verdicts", Status.DEADLINE: "deadline", Status.GRADER_ERROR: "grader errors",
+}
+#: The order of the headings on the page: the most urgent first.
+ATTENTION_ORDER = ["grader errors", "nothing graded", "invalid submission",
+                   "suspected tampering (Otter disagreement)",
+                   "suspected tampering (exit or signal from student code)", "forbidden API", "timeouts",
+                   "crashes", "memory limit", "answer too large", "import errors", "starved verdicts", "deadline"]
+
+HINT_PREFIX = "hint: "
 
 
 def histogram_svg(totals: list[float], possible: float) -> str:
@@ -35,26 +67,119 @@ def histogram_svg(totals: list[float], possible: float) -> str:
     return svg[svg.index("<svg"):]
 
 
-def pass_rates(results: list[StudentResult]) -> list[tuple[str, int, int]]:
-    """(test name, students who passed it, students it ran for), in suite order."""
+def submitted(result: StudentResult, exercise: str) -> bool:
+    """Whether the student handed in `exercise`: some test of it ran and did not fail as "not submitted"."""
+    return any(t.exercise == exercise and t.status != NOT_RUN
+               and Reason.parse(t.reason or "") != Reason.NOT_SUBMITTED for t in result.tests)
+
+
+def display_name(name: str) -> str:
+    """A test's name with the exercise functions spelled as in code: `max_pool2d ...`, not `max pool2d ...`."""
+    from autograder.course import EXERCISES
+
+    functions = sorted((f for e in EXERCISES for f in e.functions), key=len, reverse=True)
+    for function in functions:
+        spaced = function.replace("_", " ")
+        if spaced != function:
+            name = name.replace(spaced, function)
+    return name
+
+
+def pass_rates(results: list[StudentResult]) -> list[tuple[str, str, int, int]]:
+    """(exercise, test name, students who passed it, submitters it ran for), in suite order.
+
+    The denominator counts only students who submitted the exercise and for whom the test ran, so a class
+    where half did not hand in ex04 does not read as half failing max_pool2d.
+    """
     passed, ran, order = Counter(), Counter(), {}
     for result in results:
         for test in result.tests:
-            key = f"{test.exercise}: {test.name}"
+            key = (test.exercise, test.name)
             order.setdefault(key, len(order))
-            if test.status != NOT_RUN:
+            if test.status != NOT_RUN and submitted(result, test.exercise):
                 ran[key] += 1
                 passed[key] += test.status == PASSED
-    return [(key, passed[key], ran[key]) for key in sorted(order, key=order.get)]
+    return [(key[0], display_name(key[1]), passed[key], ran[key]) for key in sorted(order, key=order.get)]
 
 
-def write_class_report(path, results: list[StudentResult]) -> None:
+def hints(output: str) -> list[str]:
+    """The named-mistake sentences of a test's output: its lines starting with "hint: " (exercises/checks.py)."""
+    return [line[len(HINT_PREFIX):].strip() for line in output.splitlines()
+            if line.startswith(HINT_PREFIX) and line[len(HINT_PREFIX):].strip()]
+
+
+def mistake_summary(results: list[StudentResult]) -> list[dict]:
+    """Per exercise, each named hint with the students who got it, most common first.
+
+    Returns dicts {exercise, hint, students (sorted ids), submitters (how many handed the exercise in)}.
+    A student is counted once per hint and exercise, however many tests gave it.
+    """
+    who: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for result in results:
+        for test in result.tests:
+            if test.status != PASSED:
+                for hint in hints(test.output):
+                    who[(test.exercise, hint)].add(result.student)
+    submitters = {name: sum(submitted(r, name) for r in results) for name in EXERCISE_NAMES}
+    rows = [{"exercise": exercise, "hint": hint, "students": sorted(students), "submitters": submitters[exercise]}
+            for (exercise, hint), students in who.items()]
+    rank = {name: i for i, name in enumerate(EXERCISE_NAMES)}
+    return sorted(rows, key=lambda row: (rank.get(row["exercise"], len(rank)), -len(row["students"]), row["hint"]))
+
+
+def needs_attention(results: list[StudentResult], otter_rows: list[dict] = ()) -> list[tuple[str, list[dict]]]:
+    """(heading, entries) in urgency order; each entry {student, what} says what to look at.
+
+    Built from each student's status (anything but ok), each test's reason (timeouts, crashes, memory,
+    forbidden API, an exit or signal from student code, grader errors, starved verdicts ...) and the
+    Otter cross-check's disagreements (a submission that changed Otter's tests scores more there).
+    """
+    # heading -> student -> what -> exercises it happened in ("" for the student's status).
+    found: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
+    for result in results:
+        status = Status.parse(result.status)
+        if status is not Status.OK:
+            heading = ATTENTION_STATUSES.get(status, "grader errors" if status is None else str(status))
+            found[heading][result.student][f"status {result.status}"].add("")
+        for test in result.tests:
+            reason = Reason.parse(test.reason or "")
+            if reason in ATTENTION_REASONS:
+                found[ATTENTION_REASONS[reason]][result.student][str(reason)].add(test.exercise)
+    for row in otter_rows:
+        if row["verdict"] != "agree":
+            found["suspected tampering (Otter disagreement)"][row["student"]][row["verdict"]].add(row["exercise"])
+    order = ATTENTION_ORDER + sorted(set(found) - set(ATTENTION_ORDER))
+
+    def describe(whats: dict) -> str:
+        parts = []
+        for what, exercises in sorted(whats.items()):
+            named = sorted(e.split("_")[0] for e in exercises if e)
+            parts.append(f"{what} in {', '.join(named)}" if named else what)
+        return "; ".join(parts)
+    return [(heading, [{"student": student, "what": describe(whats)}
+                       for student, whats in sorted(found[heading].items())])
+            for heading in order if heading in found]
+
+
+def write_class_report(path, results: list[StudentResult], similarity: str | None = None) -> None:
+    """Write report.html at `path`, and each student's feedback.html beside its feedback.md.
+
+    `similarity`, when given, is the file name (beside the report) of the similarity page it links to.
+    """
+    from autograder.feedback import feedback_html
+
+    path = Path(path)
+    for result in results:
+        folder = path.parent / result.student
+        if folder.is_dir():
+            write_atomic(folder / FEEDBACK_HTML, feedback_html(result))
     totals = [r.total()[0] for r in results]
     possible = max((r.total()[1] for r in results), default=0)
     exercises = []
     for name in EXERCISE_NAMES:
-        pairs = [r.exercise_points()[name] for r in results]
-        exercises.append((name, sum(e for e, _ in pairs) / max(len(pairs), 1), max((p for _, p in pairs), default=0)))
+        pairs = [r.exercise_points()[name] for r in results if submitted(r, name)]
+        exercises.append((name, len(pairs), sum(e for e, _ in pairs) / max(len(pairs), 1),
+                          max((p for _, p in pairs), default=0)))
     layers = sorted({layer for r in results for layer in r.isolation})
     otter_rows = [row for r in results for row in otter_crosscheck.compare(r)]
     html = _ENV.get_template("report.html.j2").render(
@@ -62,6 +187,8 @@ def write_class_report(path, results: list[StudentResult]) -> None:
         complete=sum(r.status == "ok" for r in results), isolation=", ".join(layers) or "none recorded",
         histogram=jinja2.utils.markupsafe.Markup(histogram_svg(totals, possible)), exercises=exercises,
         exercise_names=EXERCISE_NAMES, rates=pass_rates(results), num=_number,
+        attention=needs_attention(results, otter_rows), mistakes=mistake_summary(results),
+        feedback=FEEDBACK_HTML, similarity=similarity,
         otter_rows=otter_rows, otter_flagged=[row for row in otter_rows if row["verdict"] != "agree"])
     write_atomic(path, html)
 
