@@ -164,6 +164,18 @@ def _add_settings(parser: argparse.ArgumentParser, *names: str) -> None:
         parser.add_argument("--" + name.replace("_", "-"), **options[name])
 
 
+def _export(args: argparse.Namespace) -> int:
+    from autograder import export
+    book = export.export(args.kind, Path(args.out_dir), Path(args.file) if args.file else None,
+                         Path(args.roster) if args.roster else None, assignment=args.assignment,
+                         per_exercise=args.per_exercise, key=args.key)
+    print(f"wrote {book.path} ({book.rows} students)")
+    if book.unmatched:
+        print(f"warning: {len(book.unmatched)} student(s) not in the roster, written under their folder name "
+              f"(listed in {book.path.parent / export.UNMATCHED}): {', '.join(book.unmatched)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="convkit", description="An autograded course kit on convolutional networks.")
     parser.add_argument("--version", action="version", version=f"convkit {__version__}")
@@ -207,6 +219,18 @@ def build_parser() -> argparse.ArgumentParser:
     otter.add_argument("--exercise", action="append", help="only this exercise (repeatable; default: all six)")
     _add_settings(otter, "seed", "lenet")
     otter.set_defaults(run=_otter)
+
+    export = commands.add_parser("export", help="write an LMS gradebook (Canvas, Moodle, Gradescope CSV) from grades")
+    export.add_argument("kind", choices=("canvas", "moodle", "gradescope-csv"))
+    export.add_argument("out_dir", help="a graded output folder (holding grades.csv)")
+    export.add_argument("--roster", help="CSV exported from the LMS that maps student folder names to LMS users")
+    export.add_argument("--file", help="gradebook to write (default: OUT_DIR/KIND-gradebook.csv)")
+    export.add_argument("--assignment", default="convkit",
+                        help='Canvas column title, with its Canvas id when known: "Homework 3 (1234)"')
+    export.add_argument("--per-exercise", action="store_true", help="Canvas: one assignment column per exercise")
+    export.add_argument("--key", choices=("username", "email", "idnumber"), default="username",
+                        help="Moodle: the user field the key column is mapped to (default: %(default)s)")
+    export.set_defaults(run=_export)
     return parser
 
 
