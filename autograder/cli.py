@@ -17,7 +17,8 @@ def _grade(args: argparse.Namespace) -> int:
 
     options = batch.BatchOptions(out_dir=Path(args.out), jobs=args.jobs, timeout_s=args.timeout,
                                  lenet=args.lenet, resume=args.resume, seed=args.seed,
-                                 min_isolation=args.min_isolation, otter=args.otter)
+                                 min_isolation=args.min_isolation, otter=args.otter,
+                                 shard=_shard(args.shard))
     console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
     problem = _data_folder_problem(options.lenet)
     if problem:
@@ -164,6 +165,18 @@ def _add_settings(parser: argparse.ArgumentParser, *names: str) -> None:
         parser.add_argument("--" + name.replace("_", "-"), **options[name])
 
 
+def _shard(text):
+    from autograder import shard
+    return shard.parse(text) if text else None
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from autograder import shard
+    results = shard.merge([Path(p) for p in args.shard_dirs], Path(args.out))
+    print(f"merged {len(args.shard_dirs)} shard output(s), {len(results)} students, into {args.out}")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from autograder import export
     book = export.export(args.kind, Path(args.out_dir), Path(args.file) if args.file else None,
@@ -191,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--otter", action="store_true",
                        help="also grade every module with Otter in the sandbox and flag where it disagrees "
                             "(advisory: convkit's score stands)")
+    grade.add_argument("--shard", metavar="K/N",
+                       help="grade only shard K (from 0) of N stable slices of the class; combine with `merge`")
     grade.set_defaults(run=_grade)
 
     validate = commands.add_parser("validate", help="check the hidden suite: solutions 100 %%, stubs 0 %%, mutants")
@@ -231,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--key", choices=("username", "email", "idnumber"), default="username",
                         help="Moodle: the user field the key column is mapped to (default: %(default)s)")
     export.set_defaults(run=_export)
+
+    merge = commands.add_parser("merge", help="combine `grade --shard` outputs into one grades.csv and report")
+    merge.add_argument("shard_dirs", nargs="+", metavar="OUT", help="the shards' output folders")
+    merge.add_argument("--out", required=True, help="folder for the merged output")
+    merge.set_defaults(run=_merge)
     return parser
 
 

@@ -58,6 +58,8 @@ class BatchOptions:
     min_isolation: str = course.DEFAULTS.min_isolation
     #: Also grade each module with Otter in the sandbox and flag disagreements (advisory; see otter_crosscheck).
     otter: bool = False
+    #: (K, N): grade only shard K (from 0) of N stable slices of the class (see autograder/shard.py).
+    shard: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         # Each student is graded by a process started in its own scratch folder: a relative out_dir would
@@ -164,6 +166,9 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     absolute_path_variables()
     class_dir = Path(class_dir) if class_dir else SAMPLE_CLASS
     students, warnings = intake.discover(class_dir, reserved=OUTPUT_NAMES)
+    if options.shard:
+        from autograder import shard
+        students = shard.select(students, *options.shard)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     done: dict[str, StudentResult] = {}
     if options.resume:
