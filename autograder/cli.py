@@ -177,6 +177,22 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _similarity(args: argparse.Namespace) -> int:
+    from autograder import report, similarity
+    from autograder.results import load_student_result
+
+    out = Path(args.out)
+    pairs, sources = similarity.compare_class(Path(args.class_dir))
+    similarity.write_page(out / similarity.SIMILARITY_HTML, pairs, sources, top=args.top)
+    for rank, pair in enumerate(pairs[:args.top], start=1):
+        print(f"{rank:3d}. {pair.score:.2f}  {pair.a} & {pair.b} ({pair.shared} shared fingerprints)")
+    print(f"wrote {out / similarity.SIMILARITY_HTML}")
+    results = [r for r in (load_student_result(p) for p in sorted(out.glob("*/results.json"))) if r]
+    if results and (out / "report.html").is_file():
+        report.write_class_report(out / "report.html", results)
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from autograder import export
     book = export.export(args.kind, Path(args.out_dir), Path(args.file) if args.file else None,
@@ -246,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--key", choices=("username", "email", "idnumber"), default="username",
                         help="Moodle: the user field the key column is mapped to (default: %(default)s)")
     export.set_defaults(run=_export)
+
+    similar = commands.add_parser("similarity", help="rank pairs of submissions sharing unusual code (HTML page)")
+    similar.add_argument("class_dir", help="the class folder (one sub-folder or .zip per student)")
+    similar.add_argument("--out", default="grading-output", help="folder for similarity.html (default: %(default)s)")
+    similar.add_argument("--top", type=int, default=10, help="pairs shown side by side (default: %(default)s)")
+    similar.set_defaults(run=_similarity)
 
     merge = commands.add_parser("merge", help="combine `grade --shard` outputs into one grades.csv and report")
     merge.add_argument("shard_dirs", nargs="+", metavar="OUT", help="the shards' output folders")
