@@ -166,19 +166,19 @@ def _add_settings(parser: argparse.ArgumentParser, *names: str) -> None:
 
 
 def _shard(text):
-    from autograder import shard
+    from autograder.grading import shard
     return shard.parse(text) if text else None
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from autograder import shard
+    from autograder.grading import shard
     results = shard.merge([Path(p) for p in args.shard_dirs], Path(args.out))
     print(f"merged {len(args.shard_dirs)} shard output(s), {len(results)} students, into {args.out}")
     return 0
 
 
 def _similarity(args: argparse.Namespace) -> int:
-    from autograder import report, similarity
+    from autograder.grading import report, similarity
     from autograder.results import load_student_result
 
     out = Path(args.out)
@@ -194,7 +194,7 @@ def _similarity(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from autograder import export
+    from autograder.grading import export
     book = export.export(args.kind, Path(args.out_dir), Path(args.file) if args.file else None,
                          Path(args.roster) if args.roster else None, assignment=args.assignment,
                          per_exercise=args.per_exercise, key=args.key)

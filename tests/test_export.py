@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from autograder import export
+from autograder.grading import export
 from autograder.results import PASSED, StudentResult, TestResult, gradescope_results, write_grades_csv
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import report
-from autograder.feedback import feedback_html
+from autograder.grading import report
+from autograder.grading.feedback import feedback_html
 from autograder.results import FAILED, NOT_RUN, PASSED, StudentResult, TestResult
 from autograder.verdicts import Reason, Status
 from exercises.checks import CheckFailure

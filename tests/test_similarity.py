@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from autograder import similarity
+from autograder.grading import similarity
 
 HONEST = '''import numpy as np
 

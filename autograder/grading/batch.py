@@ -58,7 +58,7 @@ class BatchOptions:
     min_isolation: str = course.DEFAULTS.min_isolation
     #: Also grade each module with Otter in the sandbox and flag disagreements (advisory; see otter_crosscheck).
     otter: bool = False
-    #: (K, N): grade only shard K (from 0) of N stable slices of the class (see autograder/shard.py).
+    #: (K, N): grade only shard K (from 0) of N stable slices of the class (see autograder/grading/shard.py).
     shard: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
@@ -167,7 +167,7 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     class_dir = Path(class_dir) if class_dir else SAMPLE_CLASS
     students, warnings = intake.discover(class_dir, reserved=OUTPUT_NAMES)
     if options.shard:
-        from autograder import shard
+        from autograder.grading import shard
         students = shard.select(students, *options.shard)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     done: dict[str, StudentResult] = {}

@@ -166,8 +166,8 @@ def write_class_report(path, results: list[StudentResult], similarity: str | Non
 
     `similarity`, when given, is the file name (beside the report) of the similarity page it links to.
     """
-    from autograder.feedback import feedback_html
-    from autograder.similarity import SIMILARITY_HTML
+    from autograder.grading.feedback import feedback_html
+    from autograder.grading.similarity import SIMILARITY_HTML
 
     path = Path(path)
     if similarity is None and (path.parent / SIMILARITY_HTML).is_file():

@@ -46,7 +46,7 @@ def merge(shard_dirs: list[Path], dest: Path) -> list[StudentResult]:
     A student graded in two shards with different results is an error (the shards were run on different
     classes or settings); the same student with the same results.json is taken once.
     """
-    from autograder import report
+    from autograder.grading import report
 
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)

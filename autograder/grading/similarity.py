@@ -36,7 +36,7 @@ from autograder.results import write_atomic
 
 K, W = 12, 8
 SIMILARITY_HTML = "similarity.html"
-STUBS = Path(__file__).resolve().parents[1] / "exercises"
+STUBS = Path(__file__).resolve().parents[2] / "exercises"
 _KEEP = set(keyword.kwlist) | set(dir(builtins))
 _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
          tokenize.ENCODING, tokenize.ENDMARKER}
