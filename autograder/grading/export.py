@@ -81,7 +81,8 @@ def read_roster(path: Path | None) -> list[dict[str, str]]:
     if path is None:
         return []
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
+        rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+                for row in csv.DictReader(handle)]
     # Canvas's own export has a "Points Possible" row and test students; neither is a person to match.
     return [row for row in rows if not row.get("student", "").startswith("Points Possible")]
 

@@ -61,8 +61,8 @@ def merge(shard_dirs: list[Path], dest: Path) -> list[StudentResult]:
                 continue
             if result.student in results:
                 if json.loads(path.read_text()) != json.loads((sources[result.student] / RESULTS_JSON).read_text()):
-                    raise ValueError(f"out: {result.student} was graded differently in {sources[result.student].parent} "
-                                     f"and {shard_dir}")
+                    raise ValueError(f"out: {result.student} was graded differently in "
+                                     f"{sources[result.student].parent} and {shard_dir}")
                 continue
             results[result.student] = result
             sources[result.student] = path.parent
