@@ -114,7 +114,8 @@ def test_the_needs_attention_list_comes_first_and_names_every_kind_of_trouble(kl
     groups = attention_groups(dom)
     assert groups == {
         "nothing graded": "nothing graded (1): t_empty (status nothing graded)",
-        "suspected tampering (Otter disagreement)": "suspected tampering (Otter disagreement) (1): t_otter (DIFFERS in ex01)",
+        "suspected tampering (Otter disagreement)":
+            "suspected tampering (Otter disagreement) (1): t_otter (DIFFERS in ex01)",
         "suspected tampering (exit or signal from student code)":
             "suspected tampering (exit or signal from student code) (1): t_exit (exited in ex01)",
         "timeouts": "timeouts (1): t_loop (timeout in ex01)"}, groups

@@ -152,8 +152,10 @@ def write_page(path: Path, pairs: list[Pair], sources: dict[str, dict[str, str]]
     parts = ["<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>convkit similarity</title>",
              "<style>body{font-family:system-ui,sans-serif;margin:2rem;} table{border-collapse:collapse}"
              " td,th{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:right}"
-             " .side{display:flex;gap:1rem} pre{background:#f7f7f7;padding:.5rem;font-size:.8rem;flex:1;overflow-x:auto}"
-             " .hit{background:#ffe08a} td:nth-child(2),th:nth-child(2){text-align:left}</style>\n</head>\n<body>\n<h1>Similarity of submissions</h1>",
+             " .side{display:flex;gap:1rem}"
+             " pre{background:#f7f7f7;padding:.5rem;font-size:.8rem;flex:1;overflow-x:auto}"
+             " .hit{background:#ffe08a} td:nth-child(2),th:nth-child(2){text-align:left}</style>\n</head>\n<body>\n"
+             "<h1>Similarity of submissions</h1>",
              "<p>Winnowed fingerprints of normalized tokens (identifiers renamed); the stubs' code and fragments "
              "found in more than half of the class are ignored. A high score is a reason to read both, not a "
              "verdict.</p>\n<table id=\"pairs\">\n<tr><th>rank</th><th>students</th><th>score</th><th>shared</th></tr>"]
