@@ -45,6 +45,7 @@ class Reason(_Word):
     MISSING_FUNCTION = "missing function"
     ANSWER_TOO_LARGE = "answer too large"
     STARVED = "starved"
+    DEADLINE = "deadline"
     GRADER_ERROR = "grader error"
 
 

@@ -131,6 +131,10 @@ STARVED_NOTE = ("the machine was too busy to time this fairly (your code waited 
                 "time), so this verdict does not count: `convkit grade --resume` grades it again")
 
 
+NOT_REACHED = ("not reached: grading stopped at the per-student deadline before this test ran; "
+               "`convkit grade --resume` grades it again")
+
+
 class Collector:
     """A pytest plugin that turns hidden-test reports into `TestResult`s with points from the markers.
 
@@ -138,7 +142,12 @@ class Collector:
     `Reason.STARVED` instead of a timeout, and the student the status `Status.STARVED`.
     """
 
-    def __init__(self, provider, error_log: Path, sandbox=None, figure_dir: Path | None = None):
+    def __init__(self, provider, error_log: Path, sandbox=None, figure_dir: Path | None = None,
+                 partial: tuple[StudentResult, Path] | None = None):
+        """`partial` (the result being built, its results.json): after every test the verdicts so far are
+        written there with the status `deadline` and every test not yet run as not reached, so a grading
+        process stopped at its deadline leaves the points already earned."""
+        self.partial = partial
         self.provider = provider
         self.sandbox = sandbox
         self.error_log = error_log
@@ -146,6 +155,24 @@ class Collector:
         self.results: list[TestResult] = []
         #: Wrong array answers to picture, kept until the student's worker is gone (see `draw_pending`).
         self._pending: list[tuple[TestResult, object, object]] = []
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            marker = item.get_closest_marker("points")
+            self.results.append(TestResult(exercise=item.path.stem.removeprefix("test_"), name=_pretty_name(item),
+                                           max_score=float(marker.args[0]) if marker else 0.0,
+                                           output=NOT_REACHED, reason=Reason.DEADLINE))
+        self._write_partial()
+
+    def _write_partial(self) -> None:
+        if self.partial is None:
+            return
+        result, path = self.partial
+        snapshot = StudentResult(**{**result.__dict__, "tests": list(self.results), "status": Status.DEADLINE})
+        # Not fsynced: it is replaced after every test, and by the final record at the end.
+        tmp = path.with_name(f".{path.name}.partial")
+        tmp.write_text(json.dumps(gradescope_results(snapshot)), encoding="utf-8")
+        os.replace(tmp, path)
 
     def pytest_configure(self, config):
         from autograder.hidden.conftest import set_module_provider, set_sandbox
@@ -186,6 +213,7 @@ class Collector:
                 self._pending.append((test, *error.arrays))
         self.results = [r for r in self.results if (r.exercise, r.name) != (test.exercise, test.name)]
         self.results.append(test)
+        self._write_partial()
 
     def draw_pending(self) -> None:
         """Draw the pictures of wrong answers. Called after the sandbox is closed: drawing takes time only
@@ -250,7 +278,9 @@ def grade(spec: GradingSpec) -> StudentResult:
     with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation,
                  forbidden=course.forbidden_imports(), keras_modules=(keras.name,),
                  builder=keras.builder, trainer=keras.trainer, weights_file=course.WEIGHTS_FILE) as sandbox:
-        collector = Collector(_provider(spec, sandbox), out_dir.parent / GRADER_LOG, sandbox, out_dir)
+        result.settings = {**settings.record(), "isolation": list(sandbox.isolation)}
+        collector = Collector(_provider(spec, sandbox), out_dir.parent / GRADER_LOG, sandbox, out_dir,
+                              partial=(result, out_dir / RESULTS_JSON))
         # Installed pytest plugins (hypothesis, xdist, ...) have no say in grading and cost seconds to load;
         # the hidden tests judge with the check library, so pytest's assertion rewriting is not needed either.
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
