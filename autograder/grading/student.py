@@ -278,7 +278,8 @@ def grade(spec: GradingSpec) -> StudentResult:
     with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation,
                  forbidden=course.forbidden_imports(), keras_modules=(keras.name,),
                  builder=keras.builder, trainer=keras.trainer, weights_file=course.WEIGHTS_FILE) as sandbox:
-        result.settings = {**settings.record(), "isolation": list(sandbox.isolation)}
+        result.isolation = list(sandbox.isolation)
+        result.settings = {**settings.record(), "isolation": result.isolation}
         collector = Collector(_provider(spec, sandbox), out_dir.parent / GRADER_LOG, sandbox, out_dir,
                               partial=(result, out_dir / RESULTS_JSON))
         # Installed pytest plugins (hypothesis, xdist, ...) have no say in grading and cost seconds to load;
@@ -288,10 +289,8 @@ def grade(spec: GradingSpec) -> StudentResult:
                 "-c", str(HIDDEN_DIR / "pytest.ini"), "--rootdir", str(HIDDEN_DIR),
                 f"--convkit-seed={spec.seed}", f"--convkit-lenet={spec.lenet}", "-o", "console_output_style=classic"]
         code = pytest.main(args, plugins=[collector])
-        result.isolation = list(sandbox.isolation)
     # The worker is gone: only now may the time-consuming pictures of wrong answers be drawn.
     collector.draw_pending()
-    result.settings = {**settings.record(), "isolation": result.isolation}
     result.tests = collector.results
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         result.status = f"{Status.GRADER_ERROR} (pytest exit {int(code)})"
