@@ -471,7 +471,7 @@ def test_row23_hunting_for_hidden_tests_finds_nothing(tmp_path):
     assert set(seen["top"]) <= {"usr", "bin", "lib", "lib64", "sbin", "lib32", "libx32", "etc", "root", "proc",
                                 "dev", "tmp", "submission"}
     grader = Path("/proc/self/cmdline").read_bytes().decode(errors="replace")
-    assert grader not in seen["cmdlines"] and len(seen["pids"]) <= 2  # bwrap's init and the worker.
+    assert grader not in seen["cmdlines"] and len(seen["pids"]) <= 3  # bwrap's init, the zygote, the worker.
     assert set(seen["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "PWD", "PYTHONHASHSEED", "MPLBACKEND",
                                 "PYTHONDONTWRITEBYTECODE", "CUDA_VISIBLE_DEVICES", "TF_NUM_INTEROP_THREADS",
                                 "TF_NUM_INTRAOP_THREADS", "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS",
@@ -891,6 +891,115 @@ def test_row37_pictures_of_wrong_answers_are_drawn_only_after_the_worker_is_gone
                                files=["ex01_convolution.py"])
     grading.grade(spec)
     assert drawn_while_alive and not any(drawn_while_alive)
+
+
+
+STATEFUL = """
+import os, time
+
+CALLS = 0
+
+def probe(earlier_daemon):
+    global CALLS
+    CALLS += 1
+    home = os.environ["HOME"]
+    files = sorted(name for name in os.listdir(home) if name.startswith("mark"))
+    shm = sorted(name for name in os.listdir("/dev/shm") if name.startswith("convkit-mark"))
+    open(os.path.join(home, f"mark{CALLS}"), "w").close()
+    try:
+        open(f"/dev/shm/convkit-mark-{os.getpid()}", "w").close()
+    except OSError:
+        pass
+    try:
+        os.kill(earlier_daemon, 0)
+        daemon_alive = earlier_daemon > 0
+    except OSError:
+        daemon_alive = False
+    daemon = os.fork()
+    if daemon == 0:
+        time.sleep(600)
+        os._exit(0)
+    return {"calls": CALLS, "files": files, "shm": shm, "daemon": daemon, "daemon_alive": daemon_alive}
+"""
+
+
+def test_row37_each_test_starts_in_a_fresh_worker_that_finds_nothing_of_the_tests_before(tmp_path):
+    """Row 37, part 2: what a module keeps (globals, files in its tmp dir, /dev/shm under bubblewrap, a daemon)
+    reaches the later calls of one test, and nothing of it reaches the next test: `fresh()` gives it a new
+    process, an empty tmp dir, and kills what the last one left running."""
+    folder = submission(tmp_path, ex01_convolution=STATEFUL)
+    with Sandbox(folder, FAST) as sandbox:
+        first = sandbox.call("ex01_convolution", "probe", 0)
+        same_test = sandbox.call("ex01_convolution", "probe", first["daemon"])
+        assert same_test["calls"] == 2 and same_test["files"] == ["mark1"] and same_test["daemon_alive"]
+        sandbox.fresh()
+        next_test = sandbox.call("ex01_convolution", "probe", same_test["daemon"])
+    assert next_test["calls"] == 1 and next_test["files"] == [] and not next_test["daemon_alive"]
+    if "namespaces" in LAYERS:  # Without bubblewrap /dev/shm is the machine's own, shared and not emptied.
+        assert next_test["shm"] == []
+
+
+ADAPTIVE = """
+import os
+import numpy as np
+
+CALLS = 0
+
+def _guess():
+    # How many answers this module remembers giving (in memory or in a file): the first is a wrong guess
+    # (a flipped kernel), and a module that remembers it then answers right from the second call on.
+    global CALLS
+    path = os.path.join(os.environ.get("HOME", "/tmp"), "answers-given")
+    try:
+        remembered = int(open(path).read())
+    except (OSError, ValueError):
+        remembered = 0
+    given = max(CALLS, remembered)
+    CALLS = given + 1
+    with open(path, "w") as handle:
+        handle.write(str(given + 1))
+    return given
+
+def correlate2d(image, kernel):
+    image, kernel = np.asarray(image, dtype=np.float64), np.asarray(kernel, dtype=np.float64)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("image and kernel must be 2-D, the kernel no larger than the image")
+    if _guess() == 0:
+        kernel = kernel[::-1, ::-1]
+    kh, kw = kernel.shape
+    out = np.empty((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = (image[i:i + kh, j:j + kw] * kernel).sum()
+    return out
+
+def convolve2d(image, kernel):
+    return correlate2d(image, np.asarray(kernel)[::-1, ::-1])
+"""
+
+
+def _ex01_score(tmp_path: Path, name: str) -> float:
+    from autograder.grading import student as grading
+
+    folder = submission(tmp_path / name, ex01_convolution=ADAPTIVE)
+    out = tmp_path / name / "out"
+    out.mkdir()
+    spec = grading.GradingSpec(student=name, submission_dir=str(folder), out_dir=str(out), timeout_s=5.0,
+                               lenet="skip", files=["ex01_convolution.py"])
+    result = grading.grade(spec)
+    return sum(t.score for t in result.tests if t.exercise == "ex01_convolution")
+
+
+def test_row37_a_module_that_adapts_to_what_it_remembers_gains_nothing_across_tests(tmp_path, monkeypatch):
+    """Row 37, part 2, graded: a module that answers wrong once and right once it remembers having answered
+    scores as if it remembered nothing. Planted: with the fresh worker per test switched off, the same
+    module carries its memory from test to test and scores much more, so this test can fail."""
+    (tmp_path / "fresh").mkdir()
+    (tmp_path / "kept").mkdir()
+    fresh = _ex01_score(tmp_path, "fresh")
+    monkeypatch.setattr(_Sandbox, "fresh", lambda self: None)
+    kept = _ex01_score(tmp_path, "kept")
+    assert kept >= 8 and fresh <= 4, (fresh, kept)
 
 
 FORGED_FRAME = """

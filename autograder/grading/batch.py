@@ -1,9 +1,10 @@
 """Grade a whole class: intake, one trusted grading process per student, grades.csv, the class report.
 
-Each student is graded by `python -m autograder.grading.student` in a process of its own (several at once with
-`jobs`), so one student's trouble never costs another a row. grades.csv is rewritten atomically after
-every student, and each student's results.json is the record `resume` reads back: a batch killed at any
-moment and rerun with `resume=True` ends with the same grades.csv as an uninterrupted run.
+Each student is graded by `autograder.grading.student` in a process of its own (several at once with `jobs`),
+forked fresh from one server (`autograder.grading.processes`), so one student's trouble never costs another a
+row. grades.csv is rewritten atomically after every student, and each student's results.json is the record
+`resume` reads back: a batch killed at any moment and rerun with `resume=True` ends with the same grades.csv
+as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -20,7 +20,8 @@ from pathlib import Path
 
 from autograder import course
 from autograder.course import GRADER_LOG, GRADES_CSV, OTTER_CSV, OTTER_ZIPS, OUTPUT_NAMES, REPORT_HTML, RESULTS_JSON
-from autograder.grading import intake
+from autograder.grading import intake, processes
+from autograder.grading import student as student_process
 from autograder.grading.student import GradingSpec
 from autograder.otter import crosscheck as otter_crosscheck
 from autograder.results import StudentResult, gradescope_results, load_student_result, write_atomic, write_grades_csv
@@ -98,15 +99,13 @@ class BatchOptions:
 @functools.cache
 def hidden_test_count() -> int:
     """How many tests the hidden suite holds (its parametrized cases counted), collected once per process."""
-    from autograder.grading.student import HIDDEN_DIR
-
-    done = subprocess.run([sys.executable, "-m", "pytest", str(HIDDEN_DIR), "--collect-only", "-q",
-                           "-p", "no:cacheprovider", "-c", str(HIDDEN_DIR / "pytest.ini"), "--rootdir",
-                           str(HIDDEN_DIR)], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}, cwd=ROOT)
-    count = sum(1 for line in done.stdout.splitlines() if "::" in line)
-    if count == 0:
-        raise RuntimeError(f"the hidden suite collected no test:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    with tempfile.TemporaryDirectory(prefix="convkit-count-") as folder:
+        answer, log = Path(folder) / "count", Path(folder) / "log"
+        code = processes.run(student_process.count_hidden_tests, (str(answer),), timeout=300, cwd=ROOT,
+                             environ=os.environ, log_path=log)
+        count = int(answer.read_text()) if code == 0 and answer.is_file() else 0
+        if count == 0:
+            raise RuntimeError(f"the hidden suite collected no test (exit {code}):\n{processes.read_tail(log)}")
     return count
 
 
@@ -136,23 +135,22 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
     spec_path = scratch / "spec.json"
     spec_path.write_text(json.dumps(asdict(spec)), encoding="utf-8")
     try:
-        run = subprocess.run([sys.executable, "-m", "autograder.grading.student", str(spec_path)],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             timeout=options.student_deadline(), cwd=scratch, env=environ)
+        log_path = scratch / "grading.log"
+        code = processes.run(student_process.main, ([str(spec_path)],), timeout=options.student_deadline(),
+                             cwd=scratch, environ=environ, log_path=log_path)
+        if code is None:
+            return _stopped_at_deadline(student.id, out_dir, options.student_deadline())
         result = load_student_result(out_dir / RESULTS_JSON)
-        if run.returncode != 0 or result is None:
+        if code != 0 or result is None:
             log = options.out_dir / GRADER_LOG
             with open(log, "a", encoding="utf-8") as handle:
-                handle.write(f"== {student.id} (exit {run.returncode})\n"
-                             f"{run.stdout.decode(errors='replace')[-20000:]}\n")
-            return _grader_error(student.id, f"grading process exited with {run.returncode}; see {log.name}")
+                handle.write(f"== {student.id} (exit {code})\n{processes.read_tail(log_path)}\n")
+            return _grader_error(student.id, f"grading process exited with {code}; see {log.name}")
         if otter_zips and not spec.invalid:
             result.otter = otter_crosscheck.cross_check(scratch / "submission", spec.files, otter_zips,
                                                         lenet=options.lenet, call_timeout_s=options.timeout_s)
             write_atomic(out_dir / RESULTS_JSON, json.dumps(gradescope_results(result), indent=2))
         return result
-    except subprocess.TimeoutExpired:
-        return _stopped_at_deadline(student.id, out_dir, options.student_deadline())
     finally:
         intake.remove_scratch(scratch / "submission")
 

@@ -55,6 +55,13 @@ class GradingSpec:
     warnings: list[str] = field(default_factory=list)
 
 
+#: pytest's own plugins that grading has no use for: each costs time on every student (unraisableexception
+#: alone runs five garbage collections at the end of a session).
+UNUSED_PYTEST_PLUGINS = ("unraisableexception", "threadexception", "faulthandler", "logging", "junitxml",
+                         "doctest", "pastebin", "nose", "legacypath", "tmpdir", "monkeypatch", "recwarn",
+                         "stepwise", "warnings")
+
+
 #: After this many timeouts of one function, later tests of it fail at once instead of waiting again.
 TIMEOUTS_PER_FUNCTION = 2
 
@@ -131,6 +138,10 @@ STARVED_NOTE = ("the machine was too busy to time this fairly (your code waited 
                 "time), so this verdict does not count: `convkit grade --resume` grades it again")
 
 
+#: The verdicts so far are written at most this often (seconds): a grading process stopped at its deadline
+#: loses at most the verdicts of its last half second, which --resume grades again.
+PARTIAL_EVERY_S = 0.5
+
 NOT_REACHED = ("not reached: grading stopped at the per-student deadline before this test ran; "
                "`convkit grade --resume` grades it again")
 
@@ -144,9 +155,9 @@ class Collector:
 
     def __init__(self, provider, error_log: Path, sandbox=None, figure_dir: Path | None = None,
                  partial: tuple[StudentResult, Path] | None = None):
-        """`partial` (the result being built, its results.json): after every test the verdicts so far are
-        written there with the status `deadline` and every test not yet run as not reached, so a grading
-        process stopped at its deadline leaves the points already earned."""
+        """`partial` (the result being built, its results.json): after a test (at most every
+        `PARTIAL_EVERY_S`) the verdicts so far are written there with the status `deadline` and every test not
+        yet run as not reached, so a grading process stopped at its deadline leaves the points earned."""
         self.partial = partial
         self.provider = provider
         self.sandbox = sandbox
@@ -155,6 +166,7 @@ class Collector:
         self.results: list[TestResult] = []
         #: Wrong array answers to picture, kept until the student's worker is gone (see `draw_pending`).
         self._pending: list[tuple[TestResult, object, object]] = []
+        self._written_at = 0.0
 
     def pytest_collection_modifyitems(self, items):
         for item in items:
@@ -162,11 +174,12 @@ class Collector:
             self.results.append(TestResult(exercise=item.path.stem.removeprefix("test_"), name=_pretty_name(item),
                                            max_score=float(marker.args[0]) if marker else 0.0,
                                            output=NOT_REACHED, reason=Reason.DEADLINE))
-        self._write_partial()
+        self._write_partial(force=True)
 
-    def _write_partial(self) -> None:
-        if self.partial is None:
+    def _write_partial(self, force: bool = False) -> None:
+        if self.partial is None or not (force or time.monotonic() - self._written_at >= PARTIAL_EVERY_S):
             return
+        self._written_at = time.monotonic()
         result, path = self.partial
         snapshot = StudentResult(**{**result.__dict__, "tests": list(self.results), "status": Status.DEADLINE})
         # Not fsynced: it is replaced after every test, and by the final record at the end.
@@ -179,6 +192,11 @@ class Collector:
         set_module_provider(config, self.provider)
         if self.sandbox is not None:
             set_sandbox(config, self.sandbox)
+
+    def pytest_runtest_setup(self, item):
+        # Every test starts in a fresh worker: a module cannot carry what it saw (or timed) into later tests.
+        if self.sandbox is not None:
+            self.sandbox.fresh()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -224,9 +242,12 @@ class Collector:
         self._pending = []
 
     def _draw(self, test: TestResult, got, expected) -> str:
-        """The file name of a new picture of a wrong array answer, or "" past `feedback.MAX_FIGURES`."""
-        drawn = sum(1 for r in self.results if r.figure)
-        if self.figure_dir is None or drawn >= feedback.MAX_FIGURES:
+        """The file name of a new picture of a wrong array answer; "" past `feedback.MAX_FIGURES` or when the
+        function named by the failure's "checked:" line already has its picture."""
+        drawn = [r for r in self.results if r.figure]
+        if self.figure_dir is None or len(drawn) >= feedback.MAX_FIGURES:
+            return ""
+        if any(_checked_call(r) == _checked_call(test) for r in drawn):
             return ""
         name = f"{test.exercise}-{re.sub(r'[^A-Za-z0-9]+', '-', test.name).strip('-')[:80]}.png"
         try:
@@ -234,6 +255,12 @@ class Collector:
         except Exception:  # noqa: BLE001 - a picture that cannot be drawn (huge values) only drops the picture.
             return ""
         return name
+
+
+def _checked_call(test: TestResult) -> tuple[str, str]:
+    """(exercise, function) of a failed test, the function read from its "checked: f(...)" line."""
+    found = re.search(r"^checked: (\w+)\(", test.output, re.MULTILINE)
+    return test.exercise, found.group(1) if found else test.name
 
 
 def _provider(spec: GradingSpec, sandbox):
@@ -245,16 +272,43 @@ def _provider(spec: GradingSpec, sandbox):
     def provide(module: str):
         if spec.invalid:
             return _Refusing(InvalidSubmissionError(f"invalid submission: {spec.invalid}"))
-        path = Path(spec.submission_dir) / f"{module}.py"
-        if module in audit.AUDITED_EXERCISES and f"{module}.py" in submitted:
-            found = audit.forbidden_uses(path.read_text(encoding="utf-8", errors="replace"))
-            if found:
-                return _Refusing(Forbidden(f"forbidden API: {', '.join(found)} is not allowed in {module}; "
-                                           "write the computation with plain numpy"))
         if module not in proxies:
             proxies[module] = _TimeoutBudget(sandbox.module(module))
+            path = Path(spec.submission_dir) / f"{module}.py"
+            if module in audit.AUDITED_EXERCISES and f"{module}.py" in submitted:
+                found = audit.forbidden_uses(path.read_text(encoding="utf-8", errors="replace"))
+                if found:
+                    proxies[module] = _Refusing(Forbidden(f"forbidden API: {', '.join(found)} is not allowed in "
+                                                          f"{module}; write the computation with plain numpy"))
         return proxies[module]
     return provide
+
+
+def _pytest_args() -> list[str]:
+    """pytest's arguments for the hidden suite, which runs with its own pytest.ini and nothing else."""
+    # Installed pytest plugins (hypothesis, xdist, ...) have no say in grading and cost seconds to load;
+    # the hidden tests judge with the check library, so pytest's assertion rewriting is not needed either,
+    # and the failures' tracebacks, which nobody reads, are kept in pytest's cheapest form.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    return [str(HIDDEN_DIR), "-q", "-p", "no:cacheprovider", "--assert=plain", "--no-header",
+            "-c", str(HIDDEN_DIR / "pytest.ini"), "--rootdir", str(HIDDEN_DIR), "-o", "console_output_style=classic",
+            "--tb=native", *(f"-pno:{name}" for name in UNUSED_PYTEST_PLUGINS)]
+
+
+class _Counter:
+    def __init__(self):
+        self.count = 0
+
+    def pytest_collection_modifyitems(self, items):
+        self.count = len(items)
+
+
+def count_hidden_tests(answer_path: str) -> int:
+    """Collect the hidden suite without running it and write how many tests it holds to `answer_path`."""
+    counter = _Counter()
+    code = pytest.main([*_pytest_args(), "--collect-only"], plugins=[counter])
+    Path(answer_path).write_text(str(counter.count), encoding="utf-8")
+    return int(code)
 
 
 def grade(spec: GradingSpec) -> StudentResult:
@@ -282,12 +336,7 @@ def grade(spec: GradingSpec) -> StudentResult:
         result.settings = {**settings.record(), "isolation": result.isolation}
         collector = Collector(_provider(spec, sandbox), out_dir.parent / GRADER_LOG, sandbox, out_dir,
                               partial=(result, out_dir / RESULTS_JSON))
-        # Installed pytest plugins (hypothesis, xdist, ...) have no say in grading and cost seconds to load;
-        # the hidden tests judge with the check library, so pytest's assertion rewriting is not needed either.
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        args = [str(HIDDEN_DIR), "-q", "-p", "no:cacheprovider", "--assert=plain", "--no-header",
-                "-c", str(HIDDEN_DIR / "pytest.ini"), "--rootdir", str(HIDDEN_DIR),
-                f"--convkit-seed={spec.seed}", f"--convkit-lenet={spec.lenet}", "-o", "console_output_style=classic"]
+        args = [*_pytest_args(), f"--convkit-seed={spec.seed}", f"--convkit-lenet={spec.lenet}"]
         code = pytest.main(args, plugins=[collector])
     # The worker is gone: only now may the time-consuming pictures of wrong answers be drawn.
     collector.draw_pending()

@@ -12,8 +12,11 @@ API (the grader and the hidden suites rely on exactly this)::
 
 - `submission_dir` is the intake's allowlisted scratch copy (world-readable); the worker sees it read-only as
   its working directory and sys.path[0], plus a private writable, size-limited tmp dir as HOME.
-- One worker process per module (`autograder.sandbox.inside` inside, `autograder.sandbox.process` outside),
-  reused across calls; a fresh one after a crash, timeout or exit. Modules in `keras_modules` and the
+- Numpy modules run in the children of one zygote worker per sandbox (`autograder.sandbox.inside` inside,
+  `autograder.sandbox.process` outside): a zygote imports numpy once and forks a fresh child for each
+  module, and again after `sandbox.fresh()` (the grader calls it before every test), so no state of one
+  test reaches the next. A Keras module has a worker process of its own, reused across calls. A worker
+  (zygote included) is replaced after a crash, timeout or exit. Modules in `keras_modules` and the
   keras_* methods use `keras_limits` (default `Limits.for_keras()`). `forbidden` maps a module to the
   imports its worker refuses (default: none). The grader passes both, and the Keras builder, trainer and
   weights file names, from its course registry; the sandbox itself knows no course.
@@ -185,6 +188,7 @@ class Sandbox:
         self.forbidden = {} if forbidden is None else forbidden
         self._output = Output(self.limits.output_bytes)
         self._worker: WorkerProcess | None = None
+        self._stale = False
         self._failed: dict[str, SubmissionError] = {}
         if "uid" in self.isolation:
             self._check_readable()
@@ -263,14 +267,19 @@ class Sandbox:
         """A Keras worker that imports no student module (it rebuilds models from their JSON)."""
         return self._start_worker("", keras=True)
 
-    def _start_worker(self, module: str, keras: bool, hidden_modules: list[str] | tuple[str, ...] = ()
-                      ) -> WorkerProcess:
+    def fresh(self) -> None:
+        """Make the next call run in a fresh worker process: nothing a call before it did (module state,
+        files in its tmp dir, processes it started) reaches it. The grader calls this before every test."""
+        self._stale = True
+
+    def _start_worker(self, module: str, keras: bool, hidden_modules: list[str] | tuple[str, ...] = (),
+                      zygote: bool = False) -> WorkerProcess:
         """Stop the current worker and start a ready one for `module` (nothing imported yet)."""
         self._stop()
         limits = self.keras_limits if keras else self.limits
         self._worker = worker = WorkerProcess(self.submission_dir, module, limits, mode=self.mode, keras=keras,
                                               use_uid="uid" in self.isolation, output=self._output,
-                                              hidden_modules=hidden_modules)
+                                              hidden_modules=hidden_modules, zygote=zygote)
         try:
             worker.wait_ready(max(30.0, limits.import_timeout_s))
         except SandboxError:
@@ -303,12 +312,13 @@ class Sandbox:
             raise NotSubmitted(f"not submitted: {module}.py")
         keras = keras or module in self.keras_modules
         worker = self._worker
-        if worker is not None and worker.module == module and worker.keras == keras:
-            return worker
+        if keras:
+            if worker is not None and worker.module == module and worker.keras:
+                return worker
+            worker = self._start_worker(module, keras)
+        else:
+            worker = self._fresh_child(module)
         limits = self.keras_limits if keras else self.limits
-        # The forbidden packages are refused by an import hook in the worker and, under bubblewrap, also
-        # left out of its file view: a module that removes the hook still finds nothing to import.
-        worker = self._start_worker(module, keras, hidden_modules=[] if keras else self.forbidden.get(module, []))
         header = {"op": "import", "module": module, "forbidden": self.forbidden.get(module, [])}
         try:
             reply, _ = self._exchange(worker, header, [], limits.import_timeout_s, "import")
@@ -318,6 +328,29 @@ class Sandbox:
         except SubmissionError as error:
             self._failed[module] = error
             raise
+        return worker
+
+    def _fresh_child(self, module: str) -> WorkerProcess:
+        """The zygote's child serving `module`: the current one, or (after `fresh`, or for another module) a
+        new fork. The zygote has numpy imported, so a fork costs a few milliseconds, not a Python start."""
+        # The forbidden packages are refused by an import hook in the worker and, under bubblewrap, also
+        # left out of its file view: a module that removes the hook still finds nothing to import.
+        hidden = tuple(self.forbidden.get(module, []))
+        worker = self._worker
+        if worker is not None and worker.zygote and worker.hidden_modules == hidden:
+            if worker.child and worker.module == module and not self._stale:
+                return worker
+            try:
+                worker.end_child()
+                worker.fork_child()
+            except (TimedOut, Died, wire.WireError, SandboxError):
+                worker = None
+        else:
+            worker = None
+        if worker is None:
+            worker = self._start_worker(module, keras=False, hidden_modules=hidden, zygote=True)
+            worker.fork_child()
+        worker.module, self._stale = module, False
         return worker
 
     def _exchange(self, worker: WorkerProcess, header: dict, blobs: list, timeout: float, phase: str):

@@ -1,7 +1,10 @@
 """The sandbox worker: the one program that imports a student's module. It runs inside the sandbox.
 
 The trusted side (`autograder.sandbox`) starts it as ``python -s -B -P -c <this file's source> REQ RESP
-[PATH ...]`` with the submission folder as the working directory. It imports only the standard library and
+MODE WIPE [PATH ...]`` with the submission folder as the working directory. MODE ``single`` serves requests
+itself; ``zygote`` forks a fresh worker for every ``fork`` request and writes ``{"op": "child_exit",
+"code": ...}`` when that worker has ended (a worker ends on an ``exit`` request), after emptying the
+folders WIPE lists (``os.pathsep``-separated, ``-`` for none). It imports only the standard library and
 numpy; a Keras task's student module imports TensorFlow itself. Nothing of the grader (no tests, no
 solutions) is imported here or reachable from here.
 
@@ -403,16 +406,19 @@ def _pin_tensorflow_threads() -> None:
         pass
 
 
-def main(argv: list) -> None:
-    request_fd, reply_fd = int(argv[1]), int(argv[2])
-    sys.path.extend(argv[3:])
-    worker = Worker()
-    _write_all(reply_fd, frame_bytes({"op": "ready", "pid": os.getpid()}, []))
+def _read_frame(fd: int) -> tuple:
+    text_size, payload_size = HEAD.unpack(_read_exact(fd, HEAD.size))
+    return split_frame(_read_exact(fd, text_size), _read_exact(fd, payload_size))
+
+
+def _serve(worker: Worker, request_fd: int, reply_fd: int) -> None:
+    """Answer requests until the trusted side sends ``exit`` or closes the pipe; never returns."""
     while True:
         try:
-            text_size, payload_size = HEAD.unpack(_read_exact(request_fd, HEAD.size))
-            header, blobs = split_frame(_read_exact(request_fd, text_size), _read_exact(request_fd, payload_size))
+            header, blobs = _read_frame(request_fd)
         except EOFError:
+            os._exit(0)
+        if header.get("op") == "exit":
             os._exit(0)
         reply, blobs = worker.handle(header, blobs)
         for stream in (sys.stdout, sys.stderr):
@@ -421,6 +427,93 @@ def main(argv: list) -> None:
             except BaseException:  # noqa: BLE001, S110 - the student may have replaced or closed the stream.
                 pass
         _write_all(reply_fd, frame_bytes(reply, blobs))
+
+
+def _children() -> list:
+    pids = []
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        try:
+            with open(f"/proc/{os.getpid()}/task/{task}/children") as handle:
+                pids += [int(pid) for pid in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def _end_strays() -> None:
+    """Kill what the last child left running. As the children's subreaper this process inherits every
+    orphan they leave, so killing its own children until none is left ends them all."""
+    for _ in range(100):
+        strays = _children()
+        if not strays:
+            return
+        for pid in strays:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+
+
+def _wipe(folder: str) -> None:
+    """Empty `folder` (the worker's private tmp dir), so that nothing a child wrote reaches the next one."""
+    import shutil
+
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue
+
+
+def _zygote(request_fd: int, reply_fd: int, wipe: list) -> None:
+    """Fork a fresh worker for every ``fork`` request; report each one's end with a ``child_exit`` frame.
+
+    The student's code runs only in the children: this process imported numpy and nothing of the student,
+    and it is not dumpable, so a child (same uid) can neither trace it nor read its memory. Between two
+    children it kills what the last one left running and empties the folders in `wipe` (the private tmp
+    dir, and under bubblewrap the sandbox's own /dev/shm), so that a test starts from the same state
+    whatever the tests before it did.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+    while True:
+        try:
+            header, _blobs = _read_frame(request_fd)
+        except EOFError:
+            os._exit(0)
+        if header.get("op") != "fork":
+            os._exit(2)
+        pid = os.fork()
+        if pid == 0:
+            _serve(Worker(), request_fd, reply_fd)
+        _pid, status = os.waitpid(pid, 0)
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        _end_strays()
+        for folder in wipe:
+            if os.path.isdir(folder):
+                _wipe(folder)
+        _write_all(reply_fd, frame_bytes({"op": "child_exit", "code": code}, []))
+
+
+def main(argv: list) -> None:
+    request_fd, reply_fd = int(argv[1]), int(argv[2])
+    zygote, wipe = argv[3] == "zygote", [folder for folder in argv[4].split(os.pathsep) if folder != "-"]
+    sys.path.extend(argv[5:])
+    _write_all(reply_fd, frame_bytes({"op": "ready", "pid": os.getpid()}, []))
+    if zygote:
+        _zygote(request_fd, reply_fd, wipe)
+    _serve(Worker(), request_fd, reply_fd)
 
 
 if __name__ == "__main__":

@@ -100,18 +100,25 @@ def environment(home: str) -> dict[str, str]:
     return env | {f"{name}_NUM_THREADS": "1" for name in ("OMP", "OPENBLAS", "MKL")}
 
 
-def _parents() -> dict[int, int]:
-    """pid -> parent pid of every process this one can see."""
-    parents = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
+def _tree(root: int) -> set[int]:
+    """`root` and its descendants, read from each thread's /proc children list (no scan of all of /proc)."""
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in tree:
+            continue
+        tree.add(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
             try:
-                with open(f"/proc/{entry.name}/stat", "rb") as handle:
-                    stat = handle.read()
-                parents[int(entry.name)] = int(stat[stat.rindex(b")") + 2:].split()[1])
-            except (OSError, ValueError, IndexError):
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
+                    todo += [int(child) for child in handle.read().split()]
+            except (OSError, ValueError):
                 continue
-    return parents
+    return tree
 
 
 def runnable_wait_s(root: int) -> float:
@@ -121,13 +128,8 @@ def runnable_wait_s(root: int) -> float:
     kernel does not keep it. A worker that waited for a CPU most of the time its call took was starved by
     other processes, whatever its code does; one that slept or computed was not.
     """
-    parents, tree, total = _parents(), {root}, 0
-    changed = True
-    while changed:
-        grown = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= grown
-        changed = bool(grown)
-    for pid in tree:
+    total = 0
+    for pid in _tree(root):
         try:
             tasks = os.listdir(f"/proc/{pid}/task")
         except OSError:
@@ -145,10 +147,14 @@ class WorkerProcess:
     """One worker process that imported (or is about to import) one student module."""
 
     def __init__(self, submission_dir: Path, module: str, limits, *, mode: str, use_uid: bool, keras: bool,
-                 output: Output, hidden_modules: tuple[str, ...] | list[str] = ()):
+                 output: Output, hidden_modules: tuple[str, ...] | list[str] = (), zygote: bool = False):
         """Start the worker for `module`; `mode` is "bwrap", "uid" or "process"; `limits` a `Limits`;
-        `hidden_modules` are packages the worker's file view leaves out (bwrap mode only)."""
+        `hidden_modules` are packages the worker's file view leaves out (bwrap mode only). A `zygote`
+        worker imports no module itself: `fork_child` makes a fresh child that answers the requests
+        until `end_child`."""
         self.module, self.limits, self.keras, self.mode = module, limits, keras, mode
+        self.zygote, self.child = zygote, False
+        self.hidden_modules = tuple(hidden_modules)
         self.lease = isolation.lease_uid() if use_uid else None
         uid = self.lease.uid if self.lease else None
         self.tmp = None if mode == "bwrap" else tempfile.mkdtemp(prefix="convkit-worker-")
@@ -162,7 +168,9 @@ class WorkerProcess:
             except (AttributeError, OSError):
                 pass
         out_r, out_w = os.pipe()
-        argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w)
+        # The children of a zygote start from an empty tmp dir, and under bubblewrap an empty /dev/shm.
+        wipe = os.pathsep.join(["/tmp", "/dev/shm"] if mode == "bwrap" else [self.tmp]) if zygote else "-"
+        argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w, "zygote" if zygote else "single", wipe)
         if self.mode == "bwrap":
             # A numpy worker's file view holds numpy and nothing else from any site folder; a Keras
             # worker still sees the interpreter's site folders (TensorFlow's dependencies are many).
@@ -216,8 +224,26 @@ class WorkerProcess:
             error.waited_share = (runnable_wait_s(self.proc.pid) - waited) / seconds
             raise
 
-    def _request(self, header: dict, blobs: list, deadline: float) -> tuple[dict, list]:
-        header["id"] = os.urandom(8).hex()
+    def fork_child(self) -> None:
+        """Ask the zygote for a fresh child; the requests that follow go to it."""
+        if not self.zygote or self.child:
+            raise SandboxError("fork_child needs a zygote worker without a child")
+        self._send({"op": "fork"}, [], time.monotonic() + 5.0)
+        self.child = True
+
+    def end_child(self, timeout: float = 5.0) -> None:
+        """End the current child and wait until the zygote reports it gone (raises TimedOut, Died, WireError)."""
+        if not self.child:
+            return
+        deadline = time.monotonic() + timeout
+        self._send({"op": "exit"}, [], deadline)
+        while True:
+            reply, _ = self._receive(deadline)
+            if reply.get("op") == "child_exit":
+                self.child = False
+                return
+
+    def _send(self, header: dict, blobs: list, deadline: float) -> None:
         for buffer in wire.frame_bytes(header, blobs):
             view = memoryview(buffer)
             while view:
@@ -229,7 +255,15 @@ class WorkerProcess:
                     continue
                 except BrokenPipeError:
                     raise Died(self._exit_code(deadline)) from None
+
+    def _request(self, header: dict, blobs: list, deadline: float) -> tuple[dict, list]:
+        header["id"] = os.urandom(8).hex()
+        self._send(header, blobs, deadline)
         reply, reply_blobs = self._receive(deadline)
+        if reply.get("op") == "child_exit":
+            self.child = False
+            code = reply.get("code")
+            raise Died(code if type(code) is int else None)
         if reply.get("id") != header["id"]:
             raise wire.WireError("a reply to another request")
         return reply, reply_blobs
