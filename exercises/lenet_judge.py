@@ -25,7 +25,7 @@ ACTIVATION_LAYERS = {"Activation", "ReLU", "LeakyReLU", "Softmax"}
 SHAPE_KEEPING = {"InputLayer", "Rescaling"} | ACTIVATION_LAYERS
 ALLOWED_LAYERS = SHAPE_KEEPING | {"Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense"}
 ALLOWED_ACTIVATIONS = {"linear", "relu", "tanh", "sigmoid", "softmax", "elu", "selu", "gelu", "swish", "silu",
-                       "leaky_relu", "relu6", "softplus", "softsign", "hard_sigmoid", "hard_swish", "mish"}
+                       "leaky_relu", "relu6", "softplus", "softsign", "hard_sigmoid", "hard_swish", "hard_silu", "mish"}
 #: The hint for any layer beyond the fixed sequence.
 FIXED = ("the architecture is fixed (see the module docstring of ex06_lenet5): reach 99 % with the training "
          "recipe, not with extra layers such as Dropout or BatchNormalization")

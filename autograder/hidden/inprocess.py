@@ -19,7 +19,7 @@ LENET = course.keras_exercise()
 
 
 class InProcessKeras:
-    """`keras_model_json` and `keras_predict` with the same signatures as `autograder.sandbox.Sandbox`'s."""
+    """`keras_model_json`, `keras_weights` and `keras_predict` with the signatures of `autograder.sandbox.Sandbox`'s."""
 
     def __init__(self, package: str, weights_dir: Path | None = None):
         self.package = package
@@ -30,6 +30,19 @@ class InProcessKeras:
 
     def keras_model_json(self, module: str = LENET.name, builder: str = LENET.builder, **kwargs) -> str:
         return getattr(self._module(module), builder)(**kwargs).to_json()
+
+    def keras_weights(self, *, module: str = LENET.name, weights: str | None = course.WEIGHTS_FILE, train=None,
+                      train_timeout_s=None) -> list[np.ndarray]:
+        """As the sandbox's: the kit's own model's `get_weights()`, trained or loaded from `weights_dir`."""
+        student = self._module(module)
+        model = getattr(student, LENET.builder)()
+        if train is not None:
+            getattr(student, LENET.trainer)(model, *train)
+        elif weights is not None:
+            if self.weights_dir is None:
+                raise FileNotFoundError(f"no folder holds {weights} in-process")
+            model.load_weights(self.weights_dir / (course.WEIGHTS_FILE if weights == "" else weights))
+        return [np.asarray(w) for w in model.get_weights()]
 
     def keras_predict(self, x_eval: np.ndarray, *, module: str = LENET.name,
                       weights: str | None = course.WEIGHTS_FILE, train=None, train_timeout_s=None,

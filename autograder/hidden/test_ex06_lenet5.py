@@ -1,9 +1,12 @@
-"""Hidden tests of ex06_lenet5: the architecture from the model's JSON, the accuracy from sandboxed predictions.
+"""Hidden tests of ex06_lenet5: the architecture from the model's JSON, the accuracy from predictions made here.
 
 The sandbox builds the student's model and returns `model.to_json()` as text; it is parsed here as JSON
-(`exercises.lenet_judge`, the judge the public tests use too), never turned back into a model. Accuracy
-is measured on inputs this process chooses: a seeded random subset of the MNIST test images, each shifted by
-up to one pixel in a random direction, so predictions memorized for the published test set do not help.
+(`exercises.lenet_judge`, the judge the public tests use too), never turned back into a model. The sandbox
+also returns the model's weights as arrays (from the submitted weights file, or after the student's own
+training), and this process computes the predictions in numpy from the judged JSON and those weights
+(`exercises.keras_forward`). Accuracy is measured on inputs this process chooses: a seeded random subset of
+the MNIST test images, each shifted by up to one pixel in a random direction, so predictions memorized for
+the published test set do not help.
 
 Thresholds (`exercises.train.GRADER_THRESHOLDS`, 95 % for 2 points and 97 % for 3 more), calibrated on
 trained LeNets: a one-pixel shift costs a network trained without augmentation about 0.5-1 point, so the
@@ -20,6 +23,7 @@ import os
 import numpy as np
 import pytest
 
+from exercises import keras_forward
 from exercises import lenet_judge as architecture
 from exercises.checks import check_array, check_int, fail
 from exercises.train import GRADER_THRESHOLDS
@@ -113,10 +117,12 @@ def accuracy(request):
     submission = request.getfixturevalue("submission")
     rng = np.random.default_rng([request.config.getoption("--convkit-seed"), 6])
     x_eval, y_eval = _shifted_subset(rng)
-    # The predictions come from the architecture the other tests judge, rebuilt from its JSON.
+    # The predictions are computed here, in numpy, from the architecture the other tests judge (its JSON) and
+    # the model's weights: no Keras object is made from anything the student's worker sent.
     model_json = submission.keras_model_json()
     try:
-        architecture.check_allowed(architecture.model_layers(model_json))
+        layers = architecture.model_layers(model_json)
+        architecture.check_allowed(layers)
     except architecture.ArchitectureError as error:
         fail("the model build_lenet5() returns, on which the accuracy is measured", str(error),
              "build the model from built-in Keras layers only")
@@ -125,10 +131,14 @@ def accuracy(request):
         images, labels = data.load_mnist("train")
         train = (data.add_channel(data.to_float(images)), labels.astype(np.int64))
         from solutions.ex06_lenet5 import TRAINING_BUDGET_SECONDS
-        probabilities = submission.keras_predict(x_eval, weights=None, train=train, model_json=model_json,
-                                                 train_timeout_s=2 * TRAINING_BUDGET_SECONDS)
+        weights = submission.keras_weights(weights=None, train=train, train_timeout_s=2 * TRAINING_BUDGET_SECONDS)
     else:
-        probabilities = submission.keras_predict(x_eval, model_json=model_json)
+        weights = submission.keras_weights()
+    try:
+        probabilities = keras_forward.predict(layers, weights, x_eval)
+    except architecture.ArchitectureError as error:
+        fail("the model build_lenet5() returns, evaluated with its weights", str(error),
+             "submit the weights of the model build_lenet5() builds (model.save_weights('lenet5.weights.h5'))")
     check_array(probabilities, np.full((EVAL_IMAGES, 10), 0.1), "model.predict on 2,000 MNIST test images: "
                 "the output's type and shape", rtol=np.inf, atol=np.inf)
     return float(np.mean(np.argmax(probabilities, axis=1) == y_eval))

@@ -7,6 +7,7 @@ API (the grader and the hidden suites rely on exactly this)::
         student = sandbox.module("ex01_convolution")
         out = student.correlate2d(image, kernel)           # = sandbox.call("ex01_convolution", "correlate2d", ...)
         text = sandbox.keras_model_json()                  # the Keras module's builder().to_json()
+        arrays = sandbox.keras_weights()                   # its get_weights() with the weights file loaded
         probs = sandbox.keras_predict(x_eval)              # or train=(x_train, y_train)
         sandbox.output                         # what the student printed: head + tail, at most output_bytes
 
@@ -262,6 +263,31 @@ class Sandbox:
             raise Crashed(f"model.get_weights() after {self.trainer} did not give a list of float arrays")
         return self._request(module, rebuild, (x_eval,), {"weights": trained}, keras=True,
                              worker=self._clean_keras_worker())
+
+    def keras_weights(self, *, module: str | None = None, weights: str | None = "",
+                      train: tuple[np.ndarray, np.ndarray] | None = None,
+                      train_timeout_s: float | None = None) -> list[np.ndarray]:
+        """`model.get_weights()` of the student's `builder()` model, as plain float arrays: with the submitted
+        `weights` file loaded ("" means the constructor's `weights_file`), or, with `weights=None` and
+        `train=(x_train, y_train)`, after the student's `trainer(model, x_train, y_train)`. It runs in the
+        same Keras worker as `keras_model_json`, so TensorFlow starts once per student for both."""
+        module = module or self.keras_modules[0]
+        student = {"builder": self.builder, "trainer": self.trainer}
+        if train is not None:
+            timeout = self.keras_limits.call_timeout_s + (train_timeout_s or self.keras_limits.train_timeout_s)
+            arrays = self._request(module, {"op": "keras_train_weights", **student}, (),
+                                   {"x_train": train[0], "y_train": train[1]}, keras=True, timeout=timeout)
+        else:
+            weights = self.weights_file if weights == "" else weights
+            if weights is None or Path(weights).name != weights or weights.startswith("."):
+                raise ValueError(f"weights must be a file name in the submission folder, got {weights!r}")
+            if not (self.submission_dir / weights).is_file():
+                raise NotSubmitted(f"not submitted: {weights}")
+            arrays = self._request(module, {"op": "keras_file_weights", **student, "weights": weights}, (), {},
+                                   keras=True)
+        if type(arrays) is not list or not all(type(w) is np.ndarray and w.dtype.kind == "f" for w in arrays):
+            raise Crashed("model.get_weights() did not give a list of float arrays")
+        return arrays
 
     def _clean_keras_worker(self) -> WorkerProcess:
         """A Keras worker that imports no student module (it rebuilds models from their JSON)."""

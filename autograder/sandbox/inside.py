@@ -15,7 +15,7 @@ as ``{"t": "list" | "tuple" | "dict", "v": ...}``; a plain ndarray as ``{"t": "n
 scalar as ``{"t": "np", "i": blob}``; an object-dtype array as ``{"t": "objarray", "shape": ...}`` (its
 elements never travel); anything else a student returns as ``{"t": "foreign", "name": <type name>}``.
 Requests: ``import`` (module, forbidden), ``call`` (function, args, kwargs), ``keras_json``,
-``keras_predict``, ``keras_train_weights`` and, in a worker that imports no student module,
+``keras_predict``, ``keras_train_weights``, ``keras_file_weights`` and, in a worker that imports no student module,
 ``keras_rebuild_predict``. Replies: ``{"status": "ok", "value": ...}`` or ``{"status": "error", "kind": ...}``, plus
 ``"mutated"``: ``[[argument array index, null], ...]`` for input arrays whose content the call changed.
 
@@ -367,6 +367,13 @@ class Worker:
         _pin_tensorflow_threads()
         model = self.function(header["builder"])()
         self.function(header["trainer"])(model, x_train, y_train)
+        return list(model.get_weights())
+
+    def do_keras_file_weights(self, header: dict):
+        """The weights of the student's model after loading the submitted weights file, as arrays."""
+        _pin_tensorflow_threads()
+        model = self.function(header["builder"])()
+        model.load_weights(os.path.join(os.getcwd(), header["weights"]))
         return list(model.get_weights())
 
     def do_keras_rebuild_predict(self, header: dict, x_eval, weights=None):
