@@ -14,6 +14,7 @@ def _grade(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from autograder.grading import batch, report
+    from autograder.sandbox import isolation
 
     options = batch.BatchOptions(out_dir=Path(args.out), jobs=args.jobs, timeout_s=args.timeout,
                                  lenet=args.lenet, resume=args.resume, seed=args.seed,
@@ -29,6 +30,13 @@ def _grade(args: argparse.Namespace) -> int:
                   markup=False)
     console.print(f"settings: {options.settings.header()} (repeat with the same --seed to get the same inputs)",
                   markup=False)
+    try:
+        _layers, isolation_report = isolation.check_config(options.min_isolation)
+    except isolation.IsolationError as error:
+        console.print(f"error: {error}", markup=False)
+        return 2
+    for line in isolation_report.splitlines():
+        console.print(line, style="bold yellow" if line.startswith("MISSING") else None, markup=False)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as bar:
         task = bar.add_task("grading", total=None)

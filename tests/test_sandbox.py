@@ -856,6 +856,70 @@ def test_row39_posix_shared_memory_is_capped_and_private(tmp_path):
     assert not any(name.startswith("hog") for name in os.listdir("/dev/shm"))
 
 
+OUTSIDE_AS = {
+    # Pieces under the file-size limit, each unmapped once filled: the memory stays, the address space is freed.
+    "memfd": """
+import mmap, os
+KEPT = []
+def hold(mb):
+    for _ in range(mb // 8):
+        fd = os.memfd_create("hold")
+        os.ftruncate(fd, 8 << 20)
+        with mmap.mmap(fd, 8 << 20) as area:
+            area.write(b"x" * (8 << 20))
+        KEPT.append(fd)
+    return mb
+""",
+    "sysv-shm": """
+import ctypes
+def hold(mb):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    for _ in range(mb // 8):
+        segment = libc.shmget(0, ctypes.c_size_t(8 << 20), 0o1600)
+        address = libc.shmat(segment, None, 0)
+        if segment < 0 or address in (None, ctypes.c_void_p(-1).value):
+            raise OSError(ctypes.get_errno(), "shmget/shmat")
+        ctypes.memset(address, 1, 8 << 20)
+        libc.shmdt(ctypes.c_void_p(address))  # Detached but not removed: the segment keeps its memory.
+    return mb
+""",
+}
+needs_cgroup = pytest.mark.skipif("cgroup" not in LAYERS, reason="needs a cgroup tree the grader may write")
+
+
+@needs_cgroup
+@pytest.mark.parametrize("kind", sorted(OUTSIDE_AS))
+def test_row39_memory_outside_the_address_space_limit_counts_in_the_workers_cgroup(tmp_path, kind):
+    """Row 39: RLIMIT_AS does not count memfd or SysV shared memory; the worker's cgroup does, so holding
+    1.5 GB under a 256 MB limit ends in a memory-limit verdict, not a host short of memory."""
+    limits = Limits(call_timeout_s=20, import_timeout_s=10, memory_mb=256)
+    folder = submission(tmp_path, ex01_convolution=OUTSIDE_AS[kind])
+    with Sandbox(folder, limits) as sandbox, pytest.raises(MemoryExceeded):
+        sandbox.call("ex01_convolution", "hold", 1536)
+
+
+@needs_cgroup
+def test_the_cgroup_layer_kills_what_a_worker_started_even_outside_its_session(tmp_path):
+    """Every process a worker starts is in its cgroup: closing the sandbox leaves none of them running."""
+    folder = submission(tmp_path, ex01_convolution="""
+        import os, time
+        def spawn():
+            pid = os.fork()
+            if pid == 0:
+                os.setsid()
+                time.sleep(600)
+                os._exit(0)
+            return pid
+        """)
+    sandbox = Sandbox(folder, FAST)
+    sandbox.call("ex01_convolution", "spawn")
+    group = sandbox._worker.cgroup
+    assert len(group.pids()) >= 3  # bubblewrap or setpriv's python, the zygote, its child, the stray ...
+    sandbox.close()
+    assert group.pids() == set() and not any(path.exists() for path in group.paths)
+
+
 def test_row37_pictures_of_wrong_answers_are_drawn_only_after_the_worker_is_gone(tmp_path, monkeypatch):
     """Row 37: drawing a picture takes time only after a failure; were it drawn between calls, the pause
     before the next call would tell the module its verdict. Every picture must be drawn with no worker alive."""
@@ -1127,7 +1191,9 @@ def test_the_start_up_self_test_reports_missing_layers_and_refuses_below_the_min
     layers, report = isolation.check_config("process")
     assert layers == isolation.ALWAYS
     assert "MISSING uid" in report and "MISSING namespaces" in report and "solutions" in report
+    assert "MISSING cgroup" in report and "shared memory" in report
     with pytest.raises(IsolationError, match="namespaces"):
         isolation.check_config("namespaces")
-    monkeypatch.setattr(isolation, "available_layers", lambda: [*isolation.ALWAYS, "uid", "namespaces"])
+    monkeypatch.setattr(isolation, "available_layers",
+                        lambda: [*isolation.ALWAYS, "cgroup", "uid", "namespaces"])
     assert "MISSING" not in isolation.check_config("namespaces")[1]

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import solutions
 from autograder import course
 from autograder.course import GRADER_LOG, GRADES_CSV, OTTER_CSV, OTTER_ZIPS, OUTPUT_NAMES, REPORT_HTML, RESULTS_JSON
 from autograder.grading import intake, processes
@@ -25,10 +26,13 @@ from autograder.grading import student as student_process
 from autograder.grading.student import GradingSpec
 from autograder.otter import crosscheck as otter_crosscheck
 from autograder.results import StudentResult, gradescope_results, load_student_result, write_atomic, write_grades_csv
+from autograder.sandbox import isolation
 from autograder.verdicts import Status
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
+#: What no student's code may read: the reference solutions, the hidden suites and the kit's own tests.
+KIT_SECRETS = (Path(solutions.__file__).resolve().parent, student_process.HIDDEN_DIR, ROOT / "tests")
 __all__ = ["BatchOptions", "grade_class", "grade_student", "GRADES_CSV", "REPORT_HTML", "OTTER_CSV", "OTTER_ZIPS",
            "GRADER_LOG", "OUTPUT_NAMES", "SAMPLE_CLASS"]
 #: Environment variables that name folders; made absolute once, before any grading process starts.
@@ -136,8 +140,15 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
     spec_path.write_text(json.dumps(asdict(spec)), encoding="utf-8")
     try:
         log_path = scratch / "grading.log"
-        code = processes.run(student_process.main, ([str(spec_path)],), timeout=options.student_deadline(),
-                             cwd=scratch, environ=environ, log_path=log_path)
+        scratch.chmod(0o711)
+        try:
+            code = processes.run(student_process.main, ([str(spec_path)],), timeout=options.student_deadline(),
+                                 cwd=scratch, environ=environ, log_path=log_path)
+        finally:
+            # A grading process killed at its deadline never cleaned up after its workers; do it now.
+            if "uid" in isolation.available_layers():
+                isolation.sweep_free_uids()
+            isolation.sweep_cgroups()
         if code is None:
             return _stopped_at_deadline(student.id, out_dir, options.student_deadline())
         result = load_student_result(out_dir / RESULTS_JSON)
@@ -207,12 +218,17 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     `progress`, when given, is called as `progress(done, total, result)` after each student.
     """
     absolute_path_variables()
+    layers, _report = isolation.check_config(options.min_isolation)
     class_dir = Path(class_dir) if class_dir else SAMPLE_CLASS
     students, warnings = intake.discover(class_dir, reserved=OUTPUT_NAMES)
     if options.shard:
         from autograder.grading import shard
         students = shard.select(students, *options.shard)
     options.out_dir.mkdir(parents=True, exist_ok=True)
+    if "uid" in layers:
+        # Without bubblewrap's file view only file modes keep a sandbox uid from the reference solutions,
+        # the hidden tests and the other students' results.
+        isolation.close_to_others([*KIT_SECRETS, options.out_dir])
     done: dict[str, StudentResult] = {}
     if options.resume:
         for student in students:
@@ -230,7 +246,7 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     zips = build_otter_zips(options) if options.otter and todo else None
     with tempfile.TemporaryDirectory(prefix="convkit-") as scratch_root, \
             ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        Path(scratch_root).chmod(0o755)
+        Path(scratch_root).chmod(0o711)  # Sandbox uids may pass through to their own folder, never list.
         futures = {pool.submit(grade_student, s, options, Path(scratch_root), zips): s for s in todo}
         for future in as_completed(futures):
             student = futures[future]

@@ -16,6 +16,7 @@ import jinja2
 from autograder.course import FEEDBACK_HTML
 from autograder.otter import crosscheck as otter_crosscheck
 from autograder.results import NOT_RUN, PASSED, StudentResult, _number, write_atomic
+from autograder.sandbox import isolation
 from autograder.stubs import EXERCISE_NAMES
 from autograder.verdicts import Reason, Status
 
@@ -184,10 +185,14 @@ def write_class_report(path, results: list[StudentResult], similarity: str | Non
         exercises.append((name, len(pairs), sum(e for e, _ in pairs) / max(len(pairs), 1),
                           max((p for _, p in pairs), default=0)))
     layers = sorted({layer for r in results for layer in r.isolation})
+    # A layer some student was graded without, and what its absence allowed that student's code to do.
+    missing = [(layer, allows) for layer, allows in isolation.WITHOUT.items()
+               if any(r.isolation and layer not in r.isolation for r in results)]
     otter_rows = [row for r in results for row in otter_crosscheck.compare(r)]
     html = _ENV.get_template("report.html.j2").render(
         results=results, mean=sum(totals) / max(len(totals), 1), possible=possible,
         complete=sum(r.status == "ok" for r in results), isolation=", ".join(layers) or "none recorded",
+        missing_layers=missing,
         histogram=jinja2.utils.markupsafe.Markup(histogram_svg(totals, possible)), exercises=exercises,
         exercise_names=EXERCISE_NAMES, rates=pass_rates(results), num=_number,
         attention=needs_attention(results, otter_rows), mistakes=mistake_summary(results),

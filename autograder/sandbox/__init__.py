@@ -195,14 +195,14 @@ class Sandbox:
             self._check_readable()
 
     def _check_readable(self) -> None:
-        """The sandbox uid reads the submission as "others": the folder and its files must allow it."""
-        bad = [] if self.submission_dir.stat().st_mode & 0o005 == 0o005 else [self.submission_dir]
-        if self.mode != "bwrap":  # Without a bind mount the uid must traverse every ancestor too.
-            bad += [p for p in self.submission_dir.parents if p.stat().st_mode & 0o001 == 0]
-        bad += [p for p in self.submission_dir.iterdir() if p.stat().st_mode & 0o004 == 0]
+        """Without a bind mount the sandbox uid must traverse every ancestor of the submission folder (the
+        folder itself is made readable to the worker's uid, and to no one else, when a worker starts)."""
+        if self.mode == "bwrap":
+            return
+        bad = [p for p in self.submission_dir.parents if p.stat().st_mode & 0o001 == 0]
         if bad:
-            raise ValueError(f"the sandbox uid cannot read {bad[0]}: submission folders must be world-readable "
-                             "(0755 folders, 0644 files; the intake sets these modes)")
+            raise ValueError(f"the sandbox uid cannot reach {self.submission_dir}: {bad[0]} must be traversable "
+                             "by others (mode o+x)")
 
     @property
     def output(self) -> str:

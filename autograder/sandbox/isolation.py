@@ -5,6 +5,10 @@ Layers, weakest first (a worker reports the ones actually active):
 - ``process``, ``rlimits``, ``scrubbed-env``, ``wall-timeout``: always. A separate process with resource
   limits (address space, CPU seconds, file size, no core dumps, open files), an environment built from
   scratch, and a wall clock enforced by the trusted process, which SIGKILLs the worker.
+- ``cgroup``: when the grader runs as root on a machine whose cgroup tree it may write (v2, or v1's memory,
+  pids and cpu hierarchies), each worker gets a group of its own: its memory counts shared memory and tmpfs
+  pages that RLIMIT_AS does not, its processes are counted and all killed with it, and it competes for the
+  CPU as one group, however many processes it forks.
 - ``uid``: when the grader runs as root, each worker runs as its own unprivileged uid from
   ``UID_BASE`` .. ``UID_BASE + UID_COUNT - 1`` (a lock file per uid keeps concurrent workers, even of other
   grader processes, apart). RLIMIT_NPROC then bounds its processes and threads, it cannot signal the
@@ -34,6 +38,7 @@ import site
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 UID_BASE = 61000
@@ -122,8 +127,244 @@ def kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def rlimit_setter(limits, *, nproc: bool):
-    """A preexec function applying `limits` (an `autograder.sandbox.Limits`) to the child before exec."""
+#: Shared writable folders where a sandbox uid without a private /tmp can leave files behind.
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(uid: int, folders: tuple[str, ...] = SHARED_TMP) -> int:
+    """Delete what `uid` left at the top of the shared tmp folders, and its SysV shared memory; returns the
+    number of entries removed. (A private /tmp under bubblewrap makes this unnecessary there.)"""
+    removed = 0
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                continue
+    return removed + _remove_sysv_shm_of(uid)
+
+
+def _remove_sysv_shm_of(uid: int) -> int:
+    """Remove the SysV shared-memory segments `uid` created (memory RLIMIT_AS does not count)."""
+    try:
+        lines = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except OSError:
+        return 0
+    ids = [fields[1] for fields in (line.split() for line in lines) if len(fields) > 7 and fields[7] == str(uid)]
+    if ids and shutil.which("ipcrm"):
+        subprocess.run(["ipcrm", *itertools.chain.from_iterable(("-m", shm) for shm in ids)],
+                       capture_output=True, check=False)
+    return len(ids)
+
+
+def _uids_of_processes() -> set[int]:
+    uids = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                uids.add(entry.stat().st_uid)
+            except OSError:
+                continue
+    return uids
+
+
+def sweep_free_uids() -> list[int]:
+    """Kill the processes and remove the files of every sandbox uid that no live worker holds.
+
+    A grading process killed at its deadline never runs its workers' clean-up; in uid mode (no PID
+    namespace) their processes would live on. The batch calls this after every grading process ends: a uid
+    whose lease is free is not in use by anyone, so whatever still runs as it is left over. Returns the uids
+    cleaned."""
+    folder = _lock_dir()
+    running = _uids_of_processes()
+    owners = set()
+    for shared in SHARED_TMP:
+        try:
+            owners |= {entry.stat(follow_symlinks=False).st_uid for entry in os.scandir(shared)}
+        except OSError:
+            continue
+    cleaned = []
+    for uid in sorted((running | owners) & set(range(UID_BASE, UID_BASE + UID_COUNT))):
+        fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            kill_uid(uid)
+            remove_files_of(uid)
+            cleaned.append(uid)
+        finally:
+            os.close(fd)
+    return cleaned
+
+
+def private_to_group(folder: Path, gid: int) -> None:
+    """Make `folder` and everything in it readable by group `gid` only (0750 folders, 0640 files), owner
+    kept: without bubblewrap a worker running as uid = gid = `gid` reads its own submission, and a concurrent
+    worker of another student (another uid) reads nothing of it."""
+    for root, _dirs, files in os.walk(folder):
+        os.chown(root, -1, gid, follow_symlinks=False)
+        os.chmod(root, 0o750)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chown(path, -1, gid)
+                os.chmod(path, 0o640)
+
+
+def close_to_others(paths) -> list[str]:
+    """Remove every permission of "others" from `paths` (recursively), the owner and group keeping theirs;
+    returns the paths changed. Without bubblewrap's file view this is what keeps a sandbox uid from
+    reading the kit's reference solutions, its hidden tests and the grader's outputs."""
+    changed = []
+    for top in paths:
+        top = Path(top)
+        if not top.exists() or top.is_symlink():
+            continue
+        for root, _dirs, files in os.walk(top):
+            for path in [root, *(os.path.join(root, name) for name in files)]:
+                if os.path.islink(path):
+                    continue
+                mode = os.stat(path).st_mode
+                if mode & 0o007:
+                    os.chmod(path, mode & ~0o007 & 0o7777)
+        changed.append(str(top))
+    return changed
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: cgroup v1 hierarchies a worker gets a group in (memory counts shared memory and tmpfs pages too).
+CGROUP_V1 = ("memory", "pids", "cpu")
+CGROUP_PREFIX = "convkit-"
+
+
+class WorkerCgroup:
+    """A worker's own control group: memory (shared memory and tmpfs pages included), a process count and
+    an equal CPU share, whatever the worker forks. cgroup v2 when the machine has it, else v1's memory, pids
+    and cpu hierarchies. `attach` runs in the worker before exec; `remove` kills everything in the group.
+    The group's name holds the grader's pid, so `sweep_cgroups` can remove what a killed grader left."""
+
+    def __init__(self, memory_bytes: int, pids: int):
+        if memory_bytes <= 0 or pids <= 0:
+            raise ValueError(f"memory_bytes and pids must be positive, got {memory_bytes}, {pids}")
+        self.name = f"{CGROUP_PREFIX}{os.getpid()}-{next(_counter)}"
+        self.paths = [folder / self.name for folder in _cgroup_parents()]
+        for path in self.paths:
+            path.mkdir()
+        for path in self.paths:
+            limits = ({"memory.max": memory_bytes, "pids.max": pids, "memory.swap.max": 0} if _cgroup_v2() else
+                      {"memory.limit_in_bytes": memory_bytes, "pids.max": pids})
+            for name, value in limits.items():
+                if (path / name).exists():
+                    (path / name).write_text(str(value))
+        self._procs = [str(path / "cgroup.procs") for path in self.paths]
+
+    def attach(self) -> None:
+        """Move the calling process into the group (called in the worker, before exec)."""
+        pid = str(os.getpid())
+        for procs in self._procs:
+            with open(procs, "w") as handle:
+                handle.write(pid)
+
+    def pids(self) -> set[int]:
+        found = set()
+        for procs in self._procs:
+            try:
+                found |= {int(pid) for pid in Path(procs).read_text().split()}
+            except (OSError, ValueError):
+                continue
+        return found
+
+    def remove(self) -> None:
+        """SIGKILL every process in the group, then remove the group."""
+        _remove_cgroup(self.paths)
+
+
+def _remove_cgroup(paths) -> None:
+    for _ in range(50):
+        alive = set()
+        for path in paths:
+            try:
+                alive |= {int(pid) for pid in (path / "cgroup.procs").read_text().split()}
+            except (OSError, ValueError):
+                continue
+        if not alive:
+            break
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+    for path in paths:
+        try:
+            path.rmdir()
+        except OSError:
+            pass
+
+
+@functools.cache
+def _cgroup_v2() -> bool:
+    return (CGROUP_ROOT / "cgroup.controllers").is_file()
+
+
+def _cgroup_parents() -> list[Path]:
+    if _cgroup_v2():
+        return [CGROUP_ROOT]
+    return [CGROUP_ROOT / name for name in CGROUP_V1]
+
+
+@functools.cache
+def cgroup_usable() -> bool:
+    """Whether this process may give each worker a control group (root, and a cgroup tree it can write);
+    checked once, by creating one, moving a process into it and removing it."""
+    if not is_root():
+        return False
+    try:
+        if _cgroup_v2():
+            controllers = set((CGROUP_ROOT / "cgroup.controllers").read_text().split())
+            if not {"memory", "pids"} <= controllers:
+                return False
+            (CGROUP_ROOT / "cgroup.subtree_control").write_text("+memory +pids")
+        group = WorkerCgroup(64 << 20, 8)
+    except (OSError, ValueError):
+        return False
+    try:
+        done = subprocess.run(["/bin/true"], preexec_fn=group.attach, capture_output=True, timeout=30)
+        return done.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        group.remove()
+
+
+def sweep_cgroups() -> list[str]:
+    """Remove the worker groups of graders that are gone (killed at a deadline), killing what runs in them."""
+    removed = []
+    for parent in _cgroup_parents() if cgroup_usable() else []:
+        for path in parent.glob(f"{CGROUP_PREFIX}*"):
+            owner = path.name.removeprefix(CGROUP_PREFIX).split("-")[0]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                _remove_cgroup([path])
+                removed.append(str(path))
+    return removed
+
+
+def rlimit_setter(limits, *, nproc: bool, cgroup: WorkerCgroup | None = None):
+    """A preexec function applying `limits` (an `autograder.sandbox.Limits`) to the child before exec, after
+    moving it into `cgroup` when one is given."""
     mb = 1 << 20
     cpu = int(limits.effective_cpu_s())
     values = [(resource.RLIMIT_AS, limits.memory_mb * mb), (resource.RLIMIT_CPU, (cpu, cpu + 5)),
@@ -133,6 +374,8 @@ def rlimit_setter(limits, *, nproc: bool):
         values.append((resource.RLIMIT_NPROC, limits.nproc))
 
     def apply() -> None:
+        if cgroup is not None:
+            cgroup.attach()
         for kind, value in values:
             resource.setrlimit(kind, value if isinstance(value, tuple) else (value, value))
     return apply
@@ -322,11 +565,12 @@ def uid_drop_usable() -> bool:
 
 def available_layers() -> list[str]:
     """The layers a worker started now would have (see the module docstring)."""
+    cgroup = ["cgroup"] if cgroup_usable() else []
     if bwrap_usable():
-        return ALWAYS + (["uid", "namespaces"] if is_root() else ["namespaces"])
+        return ALWAYS + cgroup + (["uid", "namespaces"] if is_root() else ["namespaces"])
     if uid_drop_usable():
-        return ALWAYS + ["uid"]
-    return list(ALWAYS)
+        return ALWAYS + cgroup + ["uid"]
+    return ALWAYS + cgroup
 
 
 def check_minimum(layers: list[str], minimum: str) -> None:
@@ -347,6 +591,8 @@ def check_minimum(layers: list[str], minimum: str) -> None:
 
 #: What a worker can still do when a layer is missing (reported by `check_config`).
 WITHOUT = {
+    "cgroup": "memory outside the address-space limit (memfd, SysV or POSIX shared memory) is not counted, "
+              "and a worker's processes share the CPU with a neighbour's as hundreds of separate processes",
     "uid": "the worker runs as the grader's own user: it can read every file the grader can (the kit's "
            "solutions and hidden tests included), signal the grader, and leave processes behind",
     "namespaces": "no private file view, network, PID tree or /dev/shm: the worker sees the whole disk its "

@@ -160,6 +160,10 @@ class WorkerProcess:
         self.tmp = None if mode == "bwrap" else tempfile.mkdtemp(prefix="convkit-worker-")
         if self.tmp and uid is not None:
             os.chown(self.tmp, uid, uid)
+        if uid is not None:
+            # Only this worker's uid may read the submission: without bubblewrap's file view a concurrent
+            # worker of another student would otherwise read (and copy) it.
+            isolation.private_to_group(submission_dir, uid)
         request_r, self.request_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
         for fd in (self.request_w, reply_w):
@@ -168,6 +172,8 @@ class WorkerProcess:
             except (AttributeError, OSError):
                 pass
         out_r, out_w = os.pipe()
+        self.cgroup = (isolation.WorkerCgroup((limits.memory_mb + limits.tmp_mb) << 20, limits.nproc)
+                       if isolation.cgroup_usable() else None)
         # The children of a zygote start from an empty tmp dir, and under bubblewrap an empty /dev/shm.
         wipe = os.pathsep.join(["/tmp", "/dev/shm"] if mode == "bwrap" else [self.tmp]) if zygote else "-"
         argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w, "zygote" if zygote else "single", wipe)
@@ -184,7 +190,7 @@ class WorkerProcess:
                 argv, cwd=None if self.mode == "bwrap" else submission_dir,
                 env=environment("/tmp" if self.mode == "bwrap" else self.tmp), stdin=subprocess.DEVNULL,
                 stdout=out_w, stderr=out_w, pass_fds=(request_r, reply_w), start_new_session=True,
-                preexec_fn=isolation.rlimit_setter(limits, nproc=uid is not None))
+                preexec_fn=isolation.rlimit_setter(limits, nproc=uid is not None, cgroup=self.cgroup))
         except OSError as error:
             for fd in (self.request_w, self.reply_r, out_r):
                 os.close(fd)
@@ -346,8 +352,12 @@ class WorkerProcess:
         self.drainer.join(timeout=2)
 
     def _release(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.remove()
         if self.lease:
             isolation.kill_uid(self.lease.uid)
+            if self.mode != "bwrap":  # Under bubblewrap /tmp and /dev/shm were private and are gone.
+                isolation.remove_files_of(self.lease.uid)
             self.lease.release()
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
