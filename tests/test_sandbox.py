@@ -1079,6 +1079,49 @@ def forge():
 """
 
 
+BIG_ANSWERS = """
+import os, struct, sys
+import numpy as np
+
+def big(mb):
+    return np.ones(mb << 17)  # mb megabytes of float64
+
+def garbage(mb):
+    fd = int(sys.argv[2])
+    header = b'{"blobs": [%d]}' % (mb << 20)
+    os.write(fd, struct.pack("!QQ", len(header), mb << 20) + header)
+    chunk = b"x" * (1 << 20)
+    for _ in range(mb):
+        os.write(fd, chunk)
+    return 0
+"""
+
+
+def test_hole8_an_answer_within_the_cap_costs_the_trusted_side_about_twice_its_size(tmp_path):
+    """Hole 8: a 96 MB answer, or a 96 MB frame of garbage, costs the trusted side its bytes once for the
+    frame and once for the array (it was six times the size: a growing buffer, a slice copy, a BytesIO
+    copy and numpy's own)."""
+    import tracemalloc
+
+    folder = submission(tmp_path, ex01_convolution=BIG_ANSWERS)
+    with Sandbox(folder, Limits(call_timeout_s=30, import_timeout_s=10, memory_mb=1024, answer_mb=128)) as sandbox:
+        sandbox.call("ex01_convolution", "big", 1)
+        tracemalloc.start()
+        try:
+            answer = sandbox.call("ex01_convolution", "big", 96)
+            _, peak_answer = tracemalloc.get_traced_memory()
+            assert answer.shape == (96 << 17,) and answer.flags.writeable
+            del answer
+            tracemalloc.reset_peak()
+            with pytest.raises(Crashed):
+                sandbox.call("ex01_convolution", "garbage", 96)
+            _, peak_garbage = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak_answer < 2.3 * (96 << 20), peak_answer / (96 << 20)
+    assert peak_garbage < 1.3 * (96 << 20), peak_garbage / (96 << 20)
+
+
 def test_row47_a_forged_reply_frame_is_refused_before_its_body_is_read(tmp_path, monkeypatch):
     """Hole 8: a reply announcing more than the answer cap costs the trusted side its 16-byte head, not
     the announced megabytes: it is refused at once and the worker killed."""
@@ -1091,7 +1134,7 @@ def test_row47_a_forged_reply_frame_is_refused_before_its_body_is_read(tmp_path,
         try:
             real(self)
         finally:
-            most[0] = max(most[0], len(self.buffer))
+            most[0] = max(most[0], len(self.head) + (len(self.body) if self.body is not None else 0))
 
     monkeypatch.setattr(process.WorkerProcess, "_read_available", measured)
     folder = submission(tmp_path, ex01_convolution=FORGED_FRAME)

@@ -218,6 +218,7 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     `progress`, when given, is called as `progress(done, total, result)` after each student.
     """
     absolute_path_variables()
+    processes.start_server()
     layers, _report = isolation.check_config(options.min_isolation)
     class_dir = Path(class_dir) if class_dir else SAMPLE_CLASS
     students, warnings = intake.discover(class_dir, reserved=OUTPUT_NAMES)

@@ -26,6 +26,14 @@ def _context():
     return context
 
 
+def start_server() -> None:
+    """Start the server now (it imports for about a second), so that its start overlaps the caller's work."""
+    from multiprocessing import forkserver
+
+    _context()
+    forkserver.ensure_running()
+
+
 def _child(target, args: tuple, cwd: str, environ: dict[str, str], log_path: str) -> None:
     os.environ.clear()
     os.environ.update(environ)

@@ -343,7 +343,9 @@ class Sandbox:
                 return worker
             worker = self._start_worker(module, keras)
         else:
-            worker = self._fresh_child(module)
+            worker, forked = self._fresh_child(module)
+            if not forked:
+                return worker
         limits = self.keras_limits if keras else self.limits
         header = {"op": "import", "module": module, "forbidden": self.forbidden.get(module, [])}
         try:
@@ -356,16 +358,17 @@ class Sandbox:
             raise
         return worker
 
-    def _fresh_child(self, module: str) -> WorkerProcess:
-        """The zygote's child serving `module`: the current one, or (after `fresh`, or for another module) a
-        new fork. The zygote has numpy imported, so a fork costs a few milliseconds, not a Python start."""
+    def _fresh_child(self, module: str) -> tuple[WorkerProcess, bool]:
+        """The zygote's child serving `module` and whether it is a new fork (its module not imported yet): the
+        current one, or (after `fresh`, or for another module) a new fork. The zygote has numpy imported, so a
+        fork costs a few milliseconds, not a Python start."""
         # The forbidden packages are refused by an import hook in the worker and, under bubblewrap, also
         # left out of its file view: a module that removes the hook still finds nothing to import.
         hidden = tuple(self.forbidden.get(module, []))
         worker = self._worker
-        if worker is not None and worker.zygote and worker.hidden_modules == hidden:
+        if worker is not None and worker.zygote and worker.hidden_modules == hidden and worker.proc.poll() is None:
             if worker.child and worker.module == module and not self._stale:
-                return worker
+                return worker, False
             try:
                 worker.end_child()
                 worker.fork_child()
@@ -377,7 +380,7 @@ class Sandbox:
             worker = self._start_worker(module, keras=False, hidden_modules=hidden, zygote=True)
             worker.fork_child()
         worker.module, self._stale = module, False
-        return worker
+        return worker, True
 
     def _exchange(self, worker: WorkerProcess, header: dict, blobs: list, timeout: float, phase: str):
         try:

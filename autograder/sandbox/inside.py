@@ -96,19 +96,26 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def load_npy(blob: bytes) -> np.ndarray:
-    """Parse one ``.npy`` blob, checking that its header's shape and dtype match its length first."""
-    stream = io.BytesIO(blob)
+#: The most header bytes an ``.npy`` blob from the worker may have (numpy writes a few hundred).
+NPY_HEADER_CAP = 1 << 16
+
+
+def load_npy(blob) -> np.ndarray:
+    """Parse one ``.npy`` blob (bytes or a memoryview), checking that its header's shape and dtype match its
+    length first. The array is copied out of `blob` once, so the frame holding it can be freed."""
+    stream = io.BytesIO(bytes(blob[:NPY_HEADER_CAP]))
     try:
         version = np.lib.format.read_magic(stream)
         read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                        else np.lib.format.read_array_header_2_0)
-        shape, _, dtype = read_header(stream)
+        shape, fortran, dtype = read_header(stream)
     except Exception as error:  # noqa: BLE001 - any malformed header is a wire error.
         raise WireError(f"bad npy header: {safe_str(error, 100)}") from None
-    if dtype.hasobject or math.prod(shape) * dtype.itemsize != len(blob) - stream.tell():
+    count, offset = math.prod(shape), stream.tell()
+    if dtype.hasobject or count * dtype.itemsize != len(blob) - offset:
         raise WireError("npy header does not match its data")
-    return np.load(io.BytesIO(blob), allow_pickle=False)
+    flat = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
+    return flat.reshape(shape, order="F" if fortran else "C").copy(order="K")
 
 
 class Codec:

@@ -418,7 +418,7 @@ def _system_links() -> list[str]:
 def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | None, tmp_mb: int,
                   writable: bool = False, files: dict[str, Path] | None = None,
                   hidden_modules: tuple[str, ...] | list[str] = (),
-                  allowed_packages: tuple[str, ...] | list[str] | None = None) -> list[str]:
+                  allowed_packages: tuple[str, ...] | list[str] | None = None, as_pid_1: bool = False) -> list[str]:
     """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above.
 
     With `allowed_packages` (e.g. ``("numpy",)``) the file view is an allowlist: every site folder of the
@@ -456,7 +456,7 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
     mount = "--bind" if writable else "--ro-bind"
     args += [mount, str(submission_dir), SUBMISSION_MOUNT, "--chdir", SUBMISSION_MOUNT,
              "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--hostname", "sandbox",
-             "--die-with-parent", "--new-session"]
+             "--die-with-parent", "--new-session"] + (["--as-pid-1"] if as_pid_1 else [])
     if uid is None:
         return args + ["--unshare-user", "--", *python_argv]
     return args + ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", *setpriv(uid), *python_argv]

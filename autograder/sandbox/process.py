@@ -182,7 +182,9 @@ class WorkerProcess:
             # worker still sees the interpreter's site folders (TensorFlow's dependencies are many).
             argv = isolation.bwrap_command(submission_dir, argv, uid=uid, tmp_mb=limits.tmp_mb,
                                            hidden_modules=hidden_modules,
-                                           allowed_packages=None if keras else ("numpy",))
+                                           allowed_packages=None if keras else ("numpy",),
+                                           # A zygote as the PID namespace's init cannot be killed from inside.
+                                           as_pid_1=zygote)
         elif uid is not None:
             argv = [*isolation.setpriv(uid), *argv]
         try:
@@ -205,7 +207,8 @@ class WorkerProcess:
             self.pidfd = os.pidfd_open(self.proc.pid)
         except (AttributeError, OSError):
             self.pidfd = None
-        self.buffer, self.eof, self.stop = bytearray(), False, threading.Event()
+        self.head, self.body, self.filled, self.text_size = bytearray(), None, 0, 0
+        self.eof, self.stop = False, threading.Event()
         self.drainer = threading.Thread(target=_drain, args=(out_r, output, self.stop), daemon=True)
         self.drainer.start()
 
@@ -292,34 +295,36 @@ class WorkerProcess:
             return None
 
     def _read_available(self) -> None:
-        """Read what the pipe holds; a frame announcing more than the caps is refused after its first
-        bytes (its 16-byte head), before the rest is read into memory."""
+        """Read what the pipe holds: a frame's 16-byte head first, then its body straight into a buffer of
+        the announced size. A frame announcing more than the caps is refused after its head, before any of
+        the rest is read, and a frame within them costs its size once (no growing buffer, no copy)."""
         while not self.eof:
             try:
-                chunk = os.read(self.reply_r, 1 << 20)
+                if self.body is None:
+                    chunk = os.read(self.reply_r, wire.HEAD.size - len(self.head))
+                    self.eof = not chunk
+                    self.head += chunk
+                    if len(self.head) == wire.HEAD.size:
+                        text_size, payload_size = wire.HEAD.unpack_from(self.head)
+                        if text_size > HEADER_CAP or payload_size > self.limits.answer_mb << 20:
+                            raise TooLarge
+                        self.body, self.filled = bytearray(text_size + payload_size), 0
+                        self.text_size = text_size
+                elif self.filled == len(self.body):
+                    return
+                else:
+                    read = os.readv(self.reply_r, [memoryview(self.body)[self.filled:self.filled + (1 << 20)]])
+                    self.eof = read == 0
+                    self.filled += read
             except BlockingIOError:
                 return
-            self.eof = not chunk
-            self.buffer += chunk
-            self._check_head()
-
-    def _check_head(self) -> None:
-        if len(self.buffer) >= wire.HEAD.size:
-            text_size, payload_size = wire.HEAD.unpack_from(self.buffer)
-            if text_size > HEADER_CAP or payload_size > self.limits.answer_mb << 20:
-                raise TooLarge
 
     def _frame(self) -> tuple[dict, list] | None:
-        if len(self.buffer) < wire.HEAD.size:
+        if self.body is None or self.filled < len(self.body):
             return None
-        self._check_head()
-        text_size, payload_size = wire.HEAD.unpack_from(self.buffer)
-        end = wire.HEAD.size + text_size + payload_size
-        if len(self.buffer) < end:
-            return None
-        frame = memoryview(self.buffer[:end])  # One copy; the header and blobs below are views of it.
-        del self.buffer[:end]
-        return wire.split_frame(frame[wire.HEAD.size:wire.HEAD.size + text_size], frame[end - payload_size:])
+        body, text_size = memoryview(self.body), self.text_size
+        self.head, self.body = bytearray(), None
+        return wire.split_frame(body[:text_size], body[text_size:])
 
     def _receive(self, deadline: float) -> tuple[dict, list]:
         while True:
