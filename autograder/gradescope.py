@@ -40,8 +40,10 @@ apt-get update -qq
 # bubblewrap gives convkit's sandbox its namespaces layer; python3-venv and pip install the kit.
 apt-get install -y -qq bubblewrap python3 python3-pip python3-venv >/dev/null
 python3 -m venv /opt/convkit
-# This installs the kit's dependencies (and a copy of the kit that run_autograder does not import).
 /opt/convkit/bin/pip install -q /autograder/source/convkit
+# Only the dependencies stay: run_autograder grades with the zip's copy, the one whose reference solutions
+# and hidden tests the grader closes to the sandbox uids; an installed second copy would stay readable.
+/opt/convkit/bin/pip uninstall -q -y convkit
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash

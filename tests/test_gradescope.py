@@ -45,6 +45,8 @@ def test_the_zip_has_gradescope_entry_points_and_the_kit_source(archive):
     assert not any(name.endswith((".gz", ".pyc")) for name in names)
     with zipfile.ZipFile(archive) as bundle:
         assert json.loads(bundle.read(gradescope.CONFIG_NAME))["visibility"] == "visible"
+        setup = bundle.read("setup.sh").decode()
+    assert setup.index("pip install") < setup.index("pip uninstall -q -y convkit"), "one copy of the kit: the zip's"
 
 
 def fake_tree(tmp_path, archive, files: dict[str, Path]) -> Path:
