@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from autograder import __version__, course
+from autograder import __version__, course, results
 from autograder.verdicts import Status
 
 
@@ -145,7 +145,8 @@ def _release(args: argparse.Namespace) -> int:
 
 def _gradescope(args: argparse.Namespace) -> int:
     from autograder import gradescope
-    archive = gradescope.write_zip(Path(args.out_dir), lenet=args.lenet, timeout_s=args.timeout)
+    archive = gradescope.write_zip(Path(args.out_dir), lenet=args.lenet, timeout_s=args.timeout,
+                                   visibility=args.visibility)
     print(f"wrote {archive}: upload it as the assignment's autograder (Gradescope: Configure Autograder)")
     return 0
 
@@ -251,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope = commands.add_parser("gradescope", help="write a Gradescope autograder zip running convkit's grader")
     gradescope.add_argument("out_dir", help="folder for convkit-gradescope.zip")
     _add_settings(gradescope, "lenet", "timeout")
+    gradescope.add_argument("--visibility", choices=results.VISIBILITIES, default=results.DEFAULT_VISIBILITY,
+                            help="when students see each test's result: always, after the due date, once grades "
+                                 "are published, or never (default: %(default)s)")
     gradescope.set_defaults(run=_gradescope)
 
     otter = commands.add_parser("otter", help="write one Otter-Grader autograder zip per exercise")

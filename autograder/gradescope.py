@@ -5,6 +5,12 @@ student's files in `/autograder/submission` and the results expected in `/autogr
 Unlike an Otter zip, which runs the tests inside the student's own Python kernel, this zip grades with the
 trusted grader: student code runs in convkit's sandbox worker and only data comes back, so patching the test
 runner or exiting early gains nothing. `CONVKIT_AUTOGRADER_ROOT` replaces `/autograder` (for testing).
+
+run_autograder runs the kit from the zip's own copy (`source/convkit`, first on the module path); the
+interpreter (`/opt/convkit`, or `CONVKIT_PYTHON`) only provides the dependencies. So a fake /autograder tree
+on the instructor's machine runs exactly the files Gradescope will run, never the instructor's checkout.
+Each test's output is HTML (the check's message, escaped, and the picture of a wrong answer), and each test
+has the visibility chosen when the zip was built.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import course
-from autograder.grading import batch
+from autograder import __version__, course
+from autograder.grading import batch, feedback
+from autograder.results import DEFAULT_VISIBILITY, check_visibility, gradescope_results, load_student_result
 from autograder.stubs import ROOT
 
 ZIP_NAME = "convkit-gradescope.zip"
@@ -34,15 +41,25 @@ apt-get update -qq
 apt-get install -y -qq bubblewrap python3 python3-pip python3-venv >/dev/null
 python3 -m venv /opt/convkit
 /opt/convkit/bin/pip install -q /autograder/source/convkit
+# Only the dependencies stay: run_autograder grades with the zip's copy, the one whose reference solutions
+# and hidden tests the grader closes to the sandbox uids; an installed second copy would stay readable.
+/opt/convkit/bin/pip uninstall -q -y convkit
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this once per submission.
 set -euo pipefail
-root="${CONVKIT_AUTOGRADER_ROOT:-/autograder}"
+# Paths are made absolute before the `cd` below (a venv's python is a link that must stay unresolved).
+root="$(realpath -m "${CONVKIT_AUTOGRADER_ROOT:-/autograder}")"
 python="${CONVKIT_PYTHON:-/opt/convkit/bin/python}"
+case "$python" in */*) python="$(realpath -ms "$python")" ;; esac
+kit="$root/source/convkit"
 # The MNIST test files for the LeNet accuracy tests travel in the zip (none with --lenet skip).
-export CONVKIT_DATA_DIR="${CONVKIT_DATA_DIR:-$root/source/convkit/datasets}"
+export CONVKIT_DATA_DIR="$(realpath -m "${CONVKIT_DATA_DIR:-$kit/datasets}")"
+# The zip's copy of the kit comes first on the module path (the working folder of `-m`, then PYTHONPATH),
+# whatever the interpreter has installed.
+export PYTHONPATH="$kit${PYTHONPATH:+:$PYTHONPATH}"
+cd "$kit"
 exec "$python" -m autograder.gradescope "$root"
 """
 
@@ -58,10 +75,14 @@ def _copy_source(target: Path) -> None:
 
 
 def write_zip(out_dir: Path, *, lenet: str = course.DEFAULTS.lenet,
-              timeout_s: float = course.DEFAULTS.timeout_s) -> Path:
-    """Write the Gradescope autograder zip into `out_dir`; returns its path."""
+              timeout_s: float = course.DEFAULTS.timeout_s, visibility: str = DEFAULT_VISIBILITY) -> Path:
+    """Write the Gradescope autograder zip into `out_dir`; returns its path.
+
+    `visibility` (one of `results.VISIBILITIES`) is stored in the zip's settings file and given to every test.
+    """
     from autograder.otter import export as otter
 
+    check_visibility(visibility)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lenet = otter.lenet_mode_with_data(lenet, f"{ZIP_NAME} is built")
@@ -77,7 +98,8 @@ def write_zip(out_dir: Path, *, lenet: str = course.DEFAULTS.lenet,
                 info = zipfile.ZipInfo(name)
                 info.external_attr = 0o755 << 16
                 bundle.writestr(info, text)
-            bundle.writestr(CONFIG_NAME, json.dumps({"lenet": lenet, "timeout_s": timeout_s}, indent=2))
+            bundle.writestr(CONFIG_NAME, json.dumps({"lenet": lenet, "timeout_s": timeout_s,
+                                                         "visibility": visibility}, indent=2))
             for path in sorted(source.rglob("*")):
                 if path.is_file():
                     bundle.write(path, Path("convkit") / path.relative_to(source))
@@ -89,6 +111,7 @@ def grade_submission(root: Path) -> dict:
     root = Path(root)
     config_path = root / "source" / CONFIG_NAME
     config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    visibility = check_visibility(config.get("visibility", DEFAULT_VISIBILITY))
     with tempfile.TemporaryDirectory(prefix="convkit-gradescope-") as tmp:
         class_dir, out_dir = Path(tmp) / "class", Path(tmp) / "out"
         # Links are copied as links, so the intake refuses them instead of following them.
@@ -96,12 +119,13 @@ def grade_submission(root: Path) -> dict:
         options = batch.BatchOptions(out_dir=out_dir, lenet=config.get("lenet", "weights"),
                                      timeout_s=float(config.get("timeout_s", course.DEFAULTS.timeout_s)))
         results = batch.grade_class(class_dir, options)
-        graded = out_dir / "submission" / "results.json"
-        if graded.is_file():
-            data = json.loads(graded.read_text())
+        graded = load_student_result(out_dir / "submission" / course.RESULTS_JSON)
+        if graded is not None:
+            data = gradescope_results(graded, visibility=visibility,
+                                      render_html=feedback.GradescopeHtml(out_dir / "submission"))
         else:
             data = {"score": 0, "output": f"convkit could not grade this submission: {results[0].status}",
-                    "tests": []}
+                    "output_format": "text", "visibility": "visible", "tests": []}
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(data, indent=2))
     return data
@@ -111,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else os.environ.get("CONVKIT_AUTOGRADER_ROOT", "/autograder"))
     data = grade_submission(root)
-    print(f"convkit: {data.get('score')} points written to {root / 'results' / 'results.json'}")
+    # Gradescope shows this to the instructor only (stdout_visibility is left at its default, hidden).
+    print(f"convkit {__version__} from {ROOT}: {data.get('score')} points written to "
+          f"{root / 'results' / 'results.json'}")
     return 0
 
 

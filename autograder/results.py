@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -95,23 +96,54 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
-def gradescope_results(result: StudentResult) -> dict:
-    """Gradescope's results.json: score, tests (name, score, max_score, status, output, visibility)."""
+#: Gradescope's visibility settings of a test: always shown, after the (late) due date, once the instructor
+#: publishes the grades, never shown to students.
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+#: What the kit did before the choice existed, and Gradescope's own default.
+DEFAULT_VISIBILITY = "visible"
+_SHOWN = {"visible": "", "after_due_date": "after the due date", "after_published": "once grades are published",
+          "hidden": "to the instructor only"}
+
+
+def check_visibility(visibility: str) -> str:
+    """`visibility` if it is one of `VISIBILITIES`, else ValueError."""
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
+    return visibility
+
+
+def gradescope_results(result: StudentResult, *, visibility: str = DEFAULT_VISIBILITY,
+                       render_html: Callable[[TestResult, str], str] | None = None) -> dict:
+    """Gradescope's results.json: score, tests (name, score, max_score, status, output, output_format, visibility).
+
+    Every test gets `visibility`. The top level stays visible (Gradescope itself hides the total while tests are
+    hidden) and its output, which names the student's files, is plain text (Gradescope's default for it,
+    "simple_format", would render HTML); it states the points only when the tests are visible. A test's output is
+    its text ("text" format), or, with `render_html(test, text)`, that HTML ("html" format).
+    """
+    check_visibility(visibility)
     total, possible = result.total()
     tests = []
     for test in result.tests:
-        entry = {"name": f"{test.exercise}: {test.name}", "score": test.score, "max_score": test.max_score,
-                 "output": test.output, "visibility": "visible"}
+        text = test.output
+        entry = {"name": f"{test.exercise}: {test.name}", "score": test.score, "max_score": test.max_score}
         if test.status == NOT_RUN:
             # Worth nothing here, so that the tests add up to the score's total, as in grades.csv.
             entry["max_score"] = 0.0
-            entry["output"] = f"{test.output} (worth {_number(test.max_score)} points when run)"
+            text = f"{test.output} (worth {_number(test.max_score)} points when run)"
         else:
             entry["status"] = test.status
+        entry["output"] = render_html(test, text) if render_html else text
+        entry["output_format"] = "html" if render_html else "text"
+        entry["visibility"] = visibility
         tests.append(entry)
-    lines = [f"convkit: {_number(total)} / {_number(possible)} points; status {result.status}"]
+    if visibility == DEFAULT_VISIBILITY:
+        lines = [f"convkit: {_number(total)} / {_number(possible)} points; status {result.status}"]
+    else:
+        lines = [f"convkit: the results of {len(tests)} tests are shown {_SHOWN[visibility]}; "
+                 f"status {result.status}"]
     lines += [f"warning: {w}" for w in result.warnings]
-    return {"score": total, "output": "\n".join(lines), "visibility": "visible",
+    return {"score": total, "output": "\n".join(lines), "output_format": "text", "visibility": "visible",
             "tests": tests, "extra_data": {"convkit": result.to_json()}}
 
 

@@ -3,10 +3,13 @@
 import csv
 import json
 
+import pytest
+
 from autograder.results import (
     CSV_HEADER,
     NOT_RUN,
     PASSED,
+    VISIBILITIES,
     StudentResult,
     TestResult,
     gradescope_results,
@@ -50,6 +53,27 @@ def test_results_json_is_gradescope_shaped_and_round_trips(tmp_path):
     assert data["tests"][2]["output"] == "not run (--lenet skip) (worth 10 points when run)"
     (tmp_path / "results.json").write_text(json.dumps(data))
     assert load_student_result(tmp_path / "results.json") == sample()
+
+
+def test_results_json_outputs_are_plain_text_and_visible_by_default():
+    data = gradescope_results(sample())
+    assert data["output_format"] == "text" and data["visibility"] == "visible"
+    assert {t["output_format"] for t in data["tests"]} == {"text"}
+    assert {t["visibility"] for t in data["tests"]} == {"visible"}
+    assert data["output"].startswith("convkit: 4 / 10 points")
+
+
+@pytest.mark.parametrize("visibility", [v for v in VISIBILITIES if v != "visible"])
+def test_a_visibility_applies_to_every_test_and_keeps_the_points_out_of_the_visible_output(visibility):
+    data = gradescope_results(sample(), visibility=visibility)
+    assert {t["visibility"] for t in data["tests"]} == {visibility}
+    assert data["visibility"] == "visible" and data["score"] == 4
+    assert "points" not in data["output"] and "status ok" in data["output"]
+
+
+def test_an_unknown_visibility_is_refused():
+    with pytest.raises(ValueError, match="visibility must be one of visible, after_due_date"):
+        gradescope_results(sample(), visibility="after_release")
 
 
 def test_a_missing_or_foreign_results_json_reads_as_none(tmp_path):

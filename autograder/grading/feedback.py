@@ -1,14 +1,17 @@
-"""feedback.md: a student's points per exercise and, for every failed test, the check's three-part message."""
+"""feedback.md: a student's points per exercise and, for every failed test, the check's three-part message;
+the same message and picture as HTML for each test of Gradescope's results.json (`GradescopeHtml`)."""
 
 from __future__ import annotations
 
+import base64
+import html
 import re
 from pathlib import Path
 
 import jinja2
 import numpy as np
 
-from autograder.results import FAILED, NOT_RUN, PASSED, StudentResult, _number
+from autograder.results import FAILED, NOT_RUN, PASSED, StudentResult, TestResult, _number
 from autograder.stubs import EXERCISE_NAMES
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("autograder", "templates"),
@@ -43,7 +46,7 @@ def feedback_markdown(result: StudentResult) -> str:
     return _ENV.get_template("feedback.md.j2").render(
         r=result, total=_number(total), possible=_number(possible), points=result.exercise_points(),
         by_exercise=by_exercise, shared={name: _shared_output(tests) for name, tests in by_exercise.items()},
-        mark=_MARKS, num=_number)
+        mark=_MARKS, num=_number, figure_alt=FIGURE_ALT)
 
 
 def _shared_output(tests) -> str:
@@ -57,6 +60,59 @@ def _shared_output(tests) -> str:
 #: At most this many answer pictures per student, and one per function (its first wrong answer), so a student
 #: who fails everything costs little time.
 MAX_FIGURES = 12
+
+
+#: The words beside every answer picture, in feedback.md and on Gradescope.
+FIGURE_ALT = "your answer, the expected one and their difference"
+#: Gradescope's results.json embeds at most this many pictures per submission, each at most this many bytes of
+#: PNG (a picture is 8 to 11 kB; base64 adds a third), so results.json stays near 100 kB at worst.
+MAX_EMBEDDED_FIGURES = 4
+MAX_EMBEDDED_BYTES = 48 * 1024
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class GradescopeHtml:
+    """A test's Gradescope output in HTML: its text, escaped, in a `<pre>`, then the picture of the wrong answer
+    (a PNG beside feedback.md, in `figure_dir`) as an `<img>` with a base64 `data:` URI.
+
+    Call it as `render_html(test, text)` for `results.gradescope_results`. The text may hold whatever the
+    student's code printed or raised, so every `<`, `>`, `&` and quote in it is escaped: no tag of the student's
+    reaches the page. Pictures past `max_figures`, or larger than `max_bytes`, are named instead of embedded.
+    """
+
+    def __init__(self, figure_dir: Path, max_figures: int = MAX_EMBEDDED_FIGURES,
+                 max_bytes: int = MAX_EMBEDDED_BYTES):
+        if max_figures < 0 or max_bytes < 0:
+            raise ValueError(f"max_figures and max_bytes must be >= 0, not {max_figures} and {max_bytes}")
+        self.figure_dir, self.max_figures, self.max_bytes = Path(figure_dir), max_figures, max_bytes
+        self.embedded = 0
+
+    def __call__(self, test: TestResult, text: str) -> str:
+        parts = [f"<pre>{html.escape(text)}</pre>"] if text else []
+        if test.figure and test.status != PASSED:
+            parts.append(self._figure(test.figure))
+        return "\n".join(parts)
+
+    def _figure(self, name: str) -> str:
+        png = self._png(name)
+        if png is None:
+            return "<p>(the picture of this answer could not be read)</p>"
+        if len(png) > self.max_bytes:
+            return f"<p>(the picture of this answer is larger than {self.max_bytes} bytes: see feedback.md)</p>"
+        if self.embedded >= self.max_figures:
+            return f"<p>(picture left out: at most {self.max_figures} pictures per submission are shown)</p>"
+        self.embedded += 1
+        data = base64.b64encode(png).decode("ascii")
+        return f'<p><img alt="{FIGURE_ALT}" src="data:image/png;base64,{data}"></p>'
+
+    def _png(self, name: str) -> bytes | None:
+        """The bytes of the grader's picture `name`: a PNG file directly in `figure_dir`, else None."""
+        path = self.figure_dir / name
+        if Path(name).name != name or not name.endswith(".png") or path.is_symlink() or not path.is_file():
+            return None
+        with open(path, "rb") as handle:
+            png = handle.read(self.max_bytes + 1)
+        return png if png.startswith(_PNG_SIGNATURE) else None
 
 
 def answer_figure(got: np.ndarray, expected: np.ndarray, path: Path) -> None:
