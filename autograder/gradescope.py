@@ -134,8 +134,15 @@ def grade_submission(root: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else os.environ.get("CONVKIT_AUTOGRADER_ROOT", "/autograder"))
+    from autograder.sandbox import isolation
+
+    # Gradescope shows this output to the instructor only (stdout_visibility is left at its default, hidden):
+    # the isolation layers this image gives, and what each missing one allows a submission to do.
+    try:
+        print(isolation.check_config()[1], flush=True)
+    except isolation.IsolationError as error:
+        print(f"isolation: {error}", flush=True)
     data = grade_submission(root)
-    # Gradescope shows this to the instructor only (stdout_visibility is left at its default, hidden).
     print(f"convkit {__version__} from {ROOT}: {data.get('score')} points written to "
           f"{root / 'results' / 'results.json'}")
     return 0

@@ -67,6 +67,7 @@ def run_autograder(root: Path) -> dict:
     assert run.returncode == 0, run.stderr[-3000:]
     # Run from the checkout with the checkout on PYTHONPATH, the zip's copy must still be the kit that grades.
     assert f"from {(root / 'source' / 'convkit').resolve()}:" in run.stdout, run.stdout
+    assert run.stdout.startswith("isolation: "), run.stdout[:300]  # The layers, for the instructor's eyes only.
     data = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(data, SCHEMA)
     return data
