@@ -1227,6 +1227,65 @@ def test_row50_two_sandboxes_cannot_meet_through_dev_shm(tmp_path):
         assert two.call("ex01_convolution", "look") == []
 
 
+EXEC_WRITTEN = """
+import os, stat, subprocess
+
+def run_written():
+    home = os.environ["HOME"]
+    script = os.path.join(home, "escape.sh")
+    with open(script, "w") as handle:
+        handle.write("#!/bin/sh\\nid -u\\ncat /proc/net/dev | wc -l\\n")
+    os.chmod(script, stat.S_IRWXU)
+    done = subprocess.run([script], capture_output=True, text=True, timeout=10)
+    return done.stdout.split()
+"""
+
+
+@needs_namespaces
+def test_row49_a_program_the_module_wrote_and_runs_is_as_sandboxed_as_the_module(tmp_path):
+    """Row 49: executing a file it wrote gains nothing: the program runs as the worker's uid, with the
+    worker's empty network namespace (only the loopback device), inside the worker's limits."""
+    folder = submission(tmp_path, ex01_convolution=EXEC_WRITTEN)
+    with Sandbox(folder, FAST) as sandbox:
+        uid, net_lines = sandbox.call("ex01_convolution", "run_written")
+    assert (int(uid) != 0) == isolation.is_root()
+    assert int(net_lines) == 3  # Two header lines and "lo": no interface to reach anything through.
+
+
+MEET_SOCKET = """
+import socket, time
+
+def listen():
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind("\\0convkit-meet")
+    server.listen(1)
+    global KEEP
+    KEEP = server
+    return "listening"
+
+def connect():
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        client.connect("\\0convkit-meet")
+        return "met"
+    except OSError:
+        return "alone"
+"""
+
+
+@needs_namespaces
+def test_row50_two_sandboxes_cannot_meet_through_an_abstract_socket(tmp_path):
+    """Row 50 (isolate's cross-box rule): abstract Unix sockets belong to a network namespace, and each
+    box has its own."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = (submission(tmp_path / name, ex01_convolution=MEET_SOCKET) for name in "ab")
+    with Sandbox(first, FAST) as one, Sandbox(second, FAST) as two:
+        assert one.call("ex01_convolution", "listen") == "listening"
+        assert one.call("ex01_convolution", "connect") == "met"  # The same box meets itself ...
+        assert two.call("ex01_convolution", "connect") == "alone"  # ... another box does not.
+
+
 def test_the_start_up_self_test_reports_missing_layers_and_refuses_below_the_minimum(monkeypatch):
     """Simulated machine without bubblewrap (and not root): the report names each missing layer and what
     it allows, and a minimum of "namespaces" is refused."""
