@@ -106,11 +106,13 @@ REPORT_HTML = "report.html"
 OTTER_CSV = "otter-crosscheck.csv"
 OTTER_ZIPS = "otter-zips"
 GRADER_LOG = "grader-errors.log"
+#: Instructor-only: what `otter run` printed when the cross-check got no score from it (never shown to students).
+OTTER_LOG = "otter.log"
 RESULTS_JSON = "results.json"
 FEEDBACK_MD = "feedback.md"
 FEEDBACK_HTML = "feedback.html"
 #: What the batch writes beside the student folders: no student id may take one of these names.
-OUTPUT_NAMES = (GRADES_CSV, REPORT_HTML, OTTER_CSV, OTTER_ZIPS, GRADER_LOG)
+OUTPUT_NAMES = (GRADES_CSV, REPORT_HTML, OTTER_CSV, OTTER_ZIPS, GRADER_LOG, OTTER_LOG)
 DEFAULT_OUT = "grading-output"
 
 LENET_MODES = ("weights", "train", "skip")

@@ -122,7 +122,8 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
     """Take in one student's files and grade them in a separate trusted process.
 
     With `otter_zips` (exercise -> autograder zip), each submitted module is then also graded by Otter in
-    the sandbox, and Otter's scores are stored beside convkit's in the student's results.json.
+    the sandbox, and Otter's scores are stored beside convkit's in the student's results.json (what Otter
+    printed goes only to the instructor's `course.OTTER_LOG`).
     """
     scratch = scratch_root / student.id
     out_dir = options.out_dir / student.id
@@ -159,7 +160,8 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
             return _grader_error(student.id, f"grading process exited with {code}; see {log.name}")
         if otter_zips and not spec.invalid:
             result.otter = otter_crosscheck.cross_check(scratch / "submission", spec.files, otter_zips,
-                                                        lenet=options.lenet, call_timeout_s=options.timeout_s)
+                                                        lenet=options.lenet, call_timeout_s=options.timeout_s,
+                                                        log_path=options.out_dir / course.OTTER_LOG, student=student.id)
             write_atomic(out_dir / RESULTS_JSON, json.dumps(gradescope_results(result), indent=2))
         return result
     finally:

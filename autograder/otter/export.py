@@ -13,7 +13,8 @@ hidden until the grades are published. Using a zip:
 
 What Otter cannot do, so its scores are advisory beside `convkit grade`: student code and tests share one
 kernel (a submission that patches Otter's test runner scores full marks, one that kills Otter's process
-leaves no score, and an exception message can carry the test files' text, which sit on disk beside it);
+leaves no score, and it can read the test files and the reference solution, which sit on disk beside it:
+`convkit grade --otter` keeps what Otter prints away from students, see `autograder.otter.sandboxed`);
 `otter run` has no timeout at all (`otter_scores` adds one) and `otter grade --timeout` is per submission,
 never per test; one `.py` is graded per submission (`lenet5.weights.h5` goes beside it in a zip); the
 module runs as a notebook cell, so `if __name__ == "__main__":` blocks run; `otter grade` needs Docker.
@@ -336,6 +337,17 @@ def zip_possible(zip_path: Path, exercise: str) -> float:
     with zipfile.ZipFile(zip_path) as archive:
         text = archive.read(f"tests/{exercise}.py").decode("utf-8")
     return float(re.search(r"^POSSIBLE = (.+)$", text, re.M).group(1))
+
+
+def zip_case_points(zip_path: Path, exercise: str) -> list[float]:
+    """The points of each case of `exercise` in an autograder zip, read from its `@test_case(points=...)`."""
+    import ast
+
+    with zipfile.ZipFile(zip_path) as archive:
+        tree = ast.parse(archive.read(f"tests/{exercise}.py").decode("utf-8"))
+    return [float(ast.literal_eval(keyword.value)) for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+            for decorator in node.decorator_list if isinstance(decorator, ast.Call)
+            for keyword in decorator.keywords if keyword.arg == "points"]
 
 
 def write_submission(folder: Path, module_path: Path, exercise: str, extra_files: tuple[Path, ...] = ()) -> Path:
