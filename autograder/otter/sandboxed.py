@@ -4,6 +4,7 @@
 a separate process tree with resource limits, a scrubbed environment and a wall clock, and (when the machine
 offers them) an unprivileged uid and bubblewrap namespaces; nothing of it runs in the grader's process.
 
+- Its memory (tmpfs pages included) and processes are bounded by a control group when root can make one.
 - What it may write is one size-limited tmpfs of `OTTER_LIMITS.tmp_mb`: under bubblewrap the sandbox's own
   `/tmp` (bwrap's `--size`), the submission and the zip being bound read-only; without bubblewrap, as root,
   a tmpfs mounted (`size=`) on the run's home folder for the length of the run. Without either (not root, or
@@ -103,19 +104,28 @@ def run_isolated(module_path: Path, exercise: str, zip_path: Path, *, extra_file
     fresh folder the run can read but not write. Raises `NoScore` when Otter gives no usable score.
     """
     layers = isolation.available_layers()
+    bwrap = "namespaces" in layers
     lease = isolation.lease_uid() if "uid" in layers else None
+    # The tree's memory, its tmpfs pages included, and its processes, whatever it forks (when root can).
+    cgroup = (isolation.WorkerCgroup((limits.memory_mb + 2 * limits.tmp_mb) << 20, limits.nproc)
+              if isolation.cgroup_usable() else None)
     try:
         with tempfile.TemporaryDirectory(prefix="convkit-otter-") as tmp:
             return _run(Path(tmp), module_path, exercise, zip_path, extra_files, timeout_s, limits,
-                        bwrap="namespaces" in layers, uid=lease.uid if lease else None)
+                        bwrap=bwrap, uid=lease.uid if lease else None, cgroup=cgroup)
     finally:
+        if cgroup is not None:
+            cgroup.remove()
         if lease:
             isolation.kill_uid(lease.uid)
+            if not bwrap:  # What it left in the shared /tmp, /var/tmp and /dev/shm (bubblewrap's were private).
+                isolation.remove_files_of(lease.uid)
             lease.release()
 
 
 def _run(tmp: Path, module_path: Path, exercise: str, zip_path: Path, extra_files: tuple[Path, ...],
-         timeout_s: float, limits: Limits, *, bwrap: bool, uid: int | None) -> dict[str, float]:
+         timeout_s: float, limits: Limits, *, bwrap: bool, uid: int | None,
+         cgroup: isolation.WorkerCgroup | None) -> dict[str, float]:
     os.chmod(tmp, 0o711)  # Traversable, not listable: nothing in it is found by name from outside.
     work = tmp / "work"
     work.mkdir(mode=0o700)
@@ -142,13 +152,13 @@ def _run(tmp: Path, module_path: Path, exercise: str, zip_path: Path, extra_file
             env["PYTHONPATH"] = os.pathsep.join(isolation.extra_paths())
         process = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
                                    pass_fds=(results.fileno(),), start_new_session=True,
-                                   preexec_fn=isolation.rlimit_setter(limits, nproc=uid is not None))
+                                   preexec_fn=isolation.rlimit_setter(limits, nproc=uid is not None, cgroup=cgroup))
         try:
             process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             raise NoScore(TIMEOUT, f"no result within {timeout_s:g} s\n{_tail(output)}") from None
         finally:
-            _kill(process, uid)
+            _kill(process, uid, cgroup)
         return _score(results, output, process.returncode, tmp / "results.json", exercise, zip_path)
 
 
@@ -193,7 +203,7 @@ def _tail(output) -> str:
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "?", text)
 
 
-def _kill(process: subprocess.Popen, uid: int | None) -> None:
+def _kill(process: subprocess.Popen, uid: int | None, cgroup: isolation.WorkerCgroup | None) -> None:
     """Stop the run's whole process tree: Otter, its kernel and anything the submission started."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
@@ -201,6 +211,10 @@ def _kill(process: subprocess.Popen, uid: int | None) -> None:
         pass
     if uid is not None:
         isolation.kill_uid(uid)
+    if cgroup is not None:
+        for pid in cgroup.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     process.wait()
 
 
