@@ -118,8 +118,7 @@ if written[home] < low or max(written.values()) > high:
 '''
 
 
-ATTACKERS = ("lea_leaks_the_zip", "fay_forges_text", "fox_forges_a_number", "sid_links_the_results",
-             "dia_fills_the_disk")
+ATTACKERS = ("lea_leaks_the_zip", "fay_forges_text", "sid_links_the_results", "dia_fills_the_disk")
 
 
 def solution_lines(exercise: str = EXERCISE) -> set[str]:
@@ -150,7 +149,7 @@ def crosschecked(tmp_path_factory):
 
     # The filler's writes stop at the file size cap of convkit's own workers, and at OTTER_LIMITS.tmp_mb in Otter.
     attacks = {"pia_writes_outside": PROBE.format(marker=str(marker), body=reference), "lea_leaks_the_zip": LEAK,
-               "fay_forges_text": forge("stolen().decode()"), "fox_forges_a_number": forge(7.25),
+               "fay_forges_text": forge("stolen().decode()"),
                "sid_links_the_results": LINK.format(folder=sandboxed.OUT_FOLDER),
                "dia_fills_the_disk": FILL.format(body=reference, within=(1, sandboxed.OTTER_LIMITS.tmp_mb))}
     for student, source in attacks.items():
@@ -216,12 +215,31 @@ def test_a_module_that_prints_the_zips_solution_and_kills_otter_leaks_nothing_to
     assert grades["lea_leaks_the_zip"]["status"] == "ok"
 
 
-@pytest.mark.parametrize("student", ["fay_forges_text", "fox_forges_a_number"])
-def test_a_forged_otter_score_that_no_set_of_cases_adds_up_to_is_refused(crosschecked, student):
+def test_a_forged_otter_results_file_holding_text_gives_no_score(crosschecked):
     out, _, table, _, _ = crosschecked
-    stored = json.loads((out / student / course.RESULTS_JSON).read_text())
+    stored = json.loads((out / "fay_forges_text" / course.RESULTS_JSON).read_text())
     assert stored["extra_data"]["convkit"]["otter"][EXERCISE] == {"error": sandboxed.INVALID}
-    assert (table[student]["verdict"], table[student]["note"]) == ("no score", sandboxed.INVALID)
+    assert (table["fay_forges_text"]["verdict"], table["fay_forges_text"]["note"]) == ("no score", sandboxed.INVALID)
+
+
+@pytest.mark.parametrize("score, max_score, accepted", [
+    ("7", "10", True), ("0", "10", True), ("7.25", "10", False), ("1e300", "10", False), ("-1", "10", False),
+    ("10", "12", False), ("NaN", "10", False), ('"def correlate2d(image, kernel):"', "10", False),
+])
+def test_only_a_score_the_zips_cases_add_up_to_is_taken_from_otters_results(tmp_path, zips, score, max_score,
+                                                                           accepted):
+    """A module can write Otter's results.json itself: the number it chose is the one thing that gets out."""
+    text = f'{{"tests": [{{"name": "{EXERCISE}", "score": {score}, "max_score": {max_score}}}]}}'
+    with open(tmp_path / "results", "w+b") as results, open(tmp_path / "output", "w+b") as output:
+        results.write(text.encode())
+        results.flush()
+        if accepted:
+            got = sandboxed._score(results, output, 0, tmp_path / "r.json", EXERCISE, zips[EXERCISE])
+            assert got == {"earned": float(score), "possible": float(max_score)}
+            return
+        with pytest.raises(sandboxed.NoScore) as caught:
+            sandboxed._score(results, output, 0, tmp_path / "r.json", EXERCISE, zips[EXERCISE])
+        assert caught.value.reason == sandboxed.INVALID and str(caught.value) == sandboxed.INVALID
 
 
 def test_otters_writable_folder_stops_a_500_mb_write_and_the_batch_goes_on(crosschecked):
