@@ -16,7 +16,7 @@ from pathlib import Path
 
 from autograder import course
 from autograder.otter import export as otter
-from autograder.stubs import EXERCISE_NAMES, ROOT, stale_stubs
+from autograder.stubs import EXERCISE_NAMES, ROOT, kit_folder, stale_stubs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"
 SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "lenet_judge.py", "plots.py", "score.py", "submit.py",
@@ -36,8 +36,7 @@ def bundle_files(root: Path = ROOT) -> dict[str, Path]:
     for name in SUPPORT_MODULES:
         files[f"exercises/{name}"] = root / "exercises" / name
     for name in DATASET_FILES:
-        if (root / "datasets" / name).is_file():
-            files[f"datasets/{name}"] = root / "datasets" / name
+        files[f"datasets/{name}"] = kit_folder("datasets", root) / name
     for name in TEMPLATE_FILES:
         # A template that is Python is kept as `.in`, so that it is not a module of the kit itself.
         files[name.removesuffix(".in")] = TEMPLATES / name
@@ -53,6 +52,9 @@ def write_release(out_dir: Path, root: Path = ROOT) -> list[str]:
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ValueError(f"{out_dir} is not empty; give a new or empty folder for the bundle")
     files = bundle_files(root)
+    missing = [str(source) for source in files.values() if not source.is_file()]
+    if missing:
+        raise ValueError(f"the kit is incomplete, these files of the bundle are missing: {', '.join(missing)}")
     for target, source in files.items():
         (out_dir / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, out_dir / target)
@@ -64,15 +66,15 @@ def write_release(out_dir: Path, root: Path = ROOT) -> list[str]:
 COURSE_FILE = "exercises/course.json"
 
 
-LESSONS = ROOT / "lessons"
-
-
 def write_lessons(out_dir: Path, root: Path = ROOT) -> list[str]:
     """Write each `lessons/lessonNN_topic.py` (jupytext py:percent, the reviewed source) as a notebook."""
     import jupytext
 
     written = []
-    for source in sorted((root / "lessons").glob("lesson*.py")):
+    sources = sorted(kit_folder("lessons", root).glob("lesson*.py"))
+    if not sources:
+        raise ValueError(f"no lesson source (lessons/lesson*.py) in {kit_folder('lessons', root)}")
+    for source in sources:
         target = f"lessons/{source.stem}.ipynb"
         (out_dir / "lessons").mkdir(parents=True, exist_ok=True)
         jupytext.write(jupytext.read(source, fmt="py:percent"), out_dir / target, fmt="ipynb")

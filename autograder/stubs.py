@@ -24,6 +24,9 @@ BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISE_NAMES = course.names()
+#: The kit's folders that are not packages but ship in a wheel (pyproject's package-dir maps each into
+#: `autograder/`, as `autograder.lessons` and `autograder.datasets`, so no top-level name is taken).
+KIT_FOLDERS = ("lessons", "datasets")
 _DEF = re.compile(r"^\s*def\s+(\w+)\s*\(")
 
 
@@ -58,6 +61,15 @@ def make_stub(source: str, filename: str = "<solution>") -> str:
     text = "".join(out)
     # Dropping a module-level helper can leave a run of blank lines; PEP 8 allows two.
     return re.sub(r"\n{4,}", "\n\n\n", text)
+
+
+def kit_folder(name: str, root: Path = ROOT) -> Path:
+    """The kit's folder `name` (one of KIT_FOLDERS): `root/name` in a checkout or an editable install,
+    `root/autograder/name` in an installed wheel."""
+    if name not in KIT_FOLDERS:
+        raise ValueError(f"{name!r} is not one of the kit's folders {KIT_FOLDERS}")
+    packaged = root / "autograder" / name
+    return packaged if packaged.is_dir() else root / name
 
 
 def expected_stubs(root: Path = ROOT) -> dict[str, str]:

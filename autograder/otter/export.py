@@ -36,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 
 from autograder import course
-from autograder.stubs import EXERCISE_NAMES, ROOT
+from autograder.stubs import EXERCISE_NAMES, ROOT, kit_folder
 
 KERNEL_SOURCE = Path(__file__).resolve().parent / "kernel.py"
 HIDDEN_DIR = ROOT / "autograder" / "hidden"
@@ -254,7 +254,7 @@ def _mnist_files(splits: tuple[str, ...]) -> dict[str, Path]:
     wanted = [f"mnist/{name}" for split in splits for name in MNIST_FILES[split]]
     for _, folder in data.search_dirs():
         if folder is not None and all((folder / name).is_file() for name in wanted):
-            return {"datasets/SHA256SUMS": ROOT / "datasets" / "SHA256SUMS",
+            return {"datasets/SHA256SUMS": kit_folder("datasets") / "SHA256SUMS",
                     **{f"datasets/{name}": folder / name for name in wanted}}
     return {}
 
