@@ -81,6 +81,7 @@ def train_lenet5(
     x_train: np.ndarray,
     y_train: np.ndarray,
     *,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
     epochs: int = 2,
     batch_size: int = 128,
     learning_rate: float = 1e-2,
@@ -91,6 +92,9 @@ def train_lenet5(
 
     `x_train` is float32 in [0, 1]; `y_train` holds integer class labels in [0, num_classes). Returns the
     `keras.callbacks.History` of `model.fit` (its `.history` has a "loss" list with one value per epoch).
+    `validation_data`, optional, is a pair `(x_val, y_val)` of the same kinds, `(M, H, W, C)` and `(M,)`, that
+    the model is never trained on: pass it on to `model.fit(validation_data=...)`, which then measures the
+    model on it after every epoch, so the history also has "val_loss" and "val_accuracy".
     The shuffling (and anything else random from here on) is seeded from `seed`, so the same model trained
     twice gives the same weights; seed the weight initialization before `build_lenet5` if you need that too.
     Keras' progress bar shows by default (`verbose="auto"`).
@@ -103,6 +107,9 @@ def train_lenet5(
     down to `learning_rate / 1e4`. With the defaults (2 epochs, batch 128, peak 1e-2) the standardized
     network of `build_lenet5` reaches about 99.0-99.2 % on the 10,000 test images.
 
-    Raises ValueError when `x_train` is not 4-D, `y_train` is not 1-D, their lengths differ or are 0.
+    Raises ValueError when `x_train` is not 4-D, `y_train` is not 1-D, their lengths differ or are 0, and
+    likewise for `x_val`, `y_val` (or when `validation_data` is not a pair).
     """
     raise NotImplementedError("train_lenet5 is not implemented yet: write it where this line stands")
+
+

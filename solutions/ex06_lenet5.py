@@ -107,6 +107,7 @@ def train_lenet5(
     x_train: np.ndarray,
     y_train: np.ndarray,
     *,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
     epochs: int = 2,
     batch_size: int = 128,
     learning_rate: float = 1e-2,
@@ -117,6 +118,9 @@ def train_lenet5(
 
     `x_train` is float32 in [0, 1]; `y_train` holds integer class labels in [0, num_classes). Returns the
     `keras.callbacks.History` of `model.fit` (its `.history` has a "loss" list with one value per epoch).
+    `validation_data`, optional, is a pair `(x_val, y_val)` of the same kinds, `(M, H, W, C)` and `(M,)`, that
+    the model is never trained on: pass it on to `model.fit(validation_data=...)`, which then measures the
+    model on it after every epoch, so the history also has "val_loss" and "val_accuracy".
     The shuffling (and anything else random from here on) is seeded from `seed`, so the same model trained
     twice gives the same weights; seed the weight initialization before `build_lenet5` if you need that too.
     Keras' progress bar shows by default (`verbose="auto"`).
@@ -129,20 +133,18 @@ def train_lenet5(
     down to `learning_rate / 1e4`. With the defaults (2 epochs, batch 128, peak 1e-2) the standardized
     network of `build_lenet5` reaches about 99.0-99.2 % on the 10,000 test images.
 
-    Raises ValueError when `x_train` is not 4-D, `y_train` is not 1-D, their lengths differ or are 0.
+    Raises ValueError when `x_train` is not 4-D, `y_train` is not 1-D, their lengths differ or are 0, and
+    likewise for `x_val`, `y_val` (or when `validation_data` is not a pair).
     """
     # BEGIN SOLUTION
     import keras
 
-    x_train = np.asarray(x_train)
-    y_train = np.asarray(y_train)
-    if x_train.ndim != 4:
-        raise ValueError(f"x_train must be 4-D (N, H, W, C), got shape {x_train.shape}")
-    if y_train.ndim != 1:
-        raise ValueError(f"y_train must be 1-D (N,) integer labels, got shape {y_train.shape}")
-    if len(x_train) != len(y_train) or len(x_train) == 0:
-        raise ValueError(f"x_train and y_train must hold the same number N > 0 of examples, "
-                         f"got {len(x_train)} and {len(y_train)}")
+    x_train, y_train = _checked_pair(x_train, y_train, "x_train", "y_train")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError(f"validation_data must be a pair (x_val, y_val), got {type(validation_data).__name__}")
+        x_val, y_val = _checked_pair(*validation_data, "x_val", "y_val")
+        validation_data = (x_val.astype(np.float32, copy=False), y_val)
 
     keras.utils.set_random_seed(seed)
     if not model.compiled:
@@ -156,5 +158,20 @@ def train_lenet5(
         model.compile(optimizer=keras.optimizers.Adam(schedule),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model.fit(x_train.astype(np.float32, copy=False), y_train, batch_size=batch_size,
-                     epochs=epochs, shuffle=True, verbose=verbose)
+                     epochs=epochs, shuffle=True, verbose=verbose, validation_data=validation_data)
     # END SOLUTION
+
+
+# BEGIN SOLUTION
+def _checked_pair(x, y, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """`(x, y)` as arrays; ValueError unless x is 4-D (N, H, W, C) and y 1-D (N,) with N > 0."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 4:
+        raise ValueError(f"{x_name} must be 4-D (N, H, W, C), got shape {x.shape}")
+    if y.ndim != 1:
+        raise ValueError(f"{y_name} must be 1-D (N,) integer labels, got shape {y.shape}")
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"{x_name} and {y_name} must hold the same number N > 0 of examples, "
+                         f"got {len(x)} and {len(y)}")
+    return x, y
+# END SOLUTION

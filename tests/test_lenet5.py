@@ -153,6 +153,19 @@ def test_training_is_repeatable_and_leaves_a_compiled_model_alone():
     assert isinstance(model.optimizer, keras.optimizers.SGD)
 
 
+def test_validation_data_gives_validation_curves_and_is_checked_like_the_training_pair():
+    rng = np.random.default_rng(2)
+    x, y = rng.random((96, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, size=96)
+    history = ref.train_lenet5(ref.build_lenet5(), x[:64], y[:64], validation_data=(x[64:], y[64:]), epochs=2,
+                               verbose=0)
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history.history)
+    assert len(history.history["val_loss"]) == 2
+    assert "val_loss" not in ref.train_lenet5(ref.build_lenet5(), x, y, epochs=1, verbose=0).history
+    for bad, name in (((x, y, y), "a pair"), ((x[:, :, :, 0], y), "x_val"), ((x, y[:5]), "x_val and y_val")):
+        with pytest.raises(ValueError, match=name):
+            ref.train_lenet5(ref.build_lenet5(), x, y, validation_data=bad, verbose=0)
+
+
 @pytest.mark.slow
 def test_reference_recipe_reaches_99_percent_on_mnist_within_the_budget(mnist):
     x_train, y_train, x_test, y_test = mnist
