@@ -1,4 +1,5 @@
-"""Figures for the lessons: an image with its feature maps, a set of kernels, the edge-kernel figure, training curves.
+"""Figures for the lessons: an image with its feature maps (of one stack, or of every layer of a network), a set
+of kernels, the edge-kernel figure, training curves.
 
 Every function returns a `matplotlib.figure.Figure` built without pyplot, so nothing opens a window, nothing
 is shown at import and the functions work under any backend (Agg included). In a notebook the returned
@@ -47,6 +48,46 @@ def show_feature_maps(image: np.ndarray, maps: np.ndarray, *, titles: Sequence[s
     _draw_image(axes[0], image, "input")
     for k in range(count):
         _draw_diverging(figure, axes[k + 1], maps[:, :, k], titles[k], cmap)
+    return figure
+
+
+def show_layer_maps(image: np.ndarray, layers: Mapping[str, np.ndarray], *, label: str = "input",
+                    columns: int = 8, cmap: str = DIVERGING) -> Figure:
+    """One image and the feature maps each named layer computes from it: a title per map, "conv1: filter 3".
+
+    image: (H, W), (H, W, 1) or (H, W, 3), drawn grey top left under the title `label`. layers: layer name ->
+    that layer's maps for this image, (H', W', K) (a Conv2D output without its batch axis); each layer starts
+    a new row of at most `columns` panels, all of its K maps on one range symmetric about 0 (-m .. m, m = the
+    largest |value| in the layer) with one colour bar per layer, so that its filters compare at a glance.
+    """
+    image = _as_image(image, "image")
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"columns must be an int >= 1; got {columns!r}")
+    if not isinstance(layers, Mapping) or not layers:
+        raise ValueError(f"layers must be a non-empty mapping of layer name -> maps; got {type(layers).__name__}")
+    stacks = {name: np.asarray(maps, dtype=float) for name, maps in layers.items()}
+    for name, maps in stacks.items():
+        if maps.ndim != 3 or maps.shape[2] == 0:
+            raise ValueError(f"layers[{name!r}] must have shape (H', W', K) with K >= 1; got {maps.shape}")
+    starts = np.cumsum([0] + [-(-maps.shape[2] // columns) for maps in stacks.values()])
+    width = min(columns, max(maps.shape[2] for maps in stacks.values()))
+    figure = Figure(figsize=(1.5 * (width + 1) + 0.8, 1.6 * starts[-1]), layout="constrained")
+    axes = figure.subplots(starts[-1], width + 1, squeeze=False)
+    for axis in axes.flat:
+        axis.set_axis_off()
+    _draw_image(axes[0, 0], image, label)
+    axes[0, 0].set_axis_on()
+    for (name, maps), row, end in zip(stacks.items(), starts[:-1], starts[1:], strict=True):
+        limit = float(np.abs(maps).max()) or 1.0
+        for k in range(maps.shape[2]):
+            axis = axes[row + k // columns, 1 + k % columns]
+            axis.set_axis_on()
+            shown = axis.imshow(maps[:, :, k], cmap=cmap, vmin=-limit, vmax=limit)
+            axis.set_title(f"{name}: filter {k}", fontsize=8)
+            axis.set_xticks([])
+            axis.set_yticks([])
+        # Beside the layer's whole rows, so that every layer's columns stay aligned.
+        figure.colorbar(shown, ax=axes[row:end].ravel().tolist(), shrink=0.8, label=name)
     return figure
 
 

@@ -11,8 +11,10 @@
 # %% [markdown]
 # # Lesson 6: a LeNet-5 replica
 # Conv(6, 5x5, same) -> pool -> Conv(16, 5x5) -> pool -> Flatten -> Dense(120) -> Dense(84) -> Dense(10).
-# Training on all 60,000 images takes about a minute on a laptop CPU; set `CONVKIT_LESSON_IMAGES` to
-# train on fewer (the kit's CI uses 512).
+# The last 5,000 training images are held out as a validation set: the model never trains on them, and
+# they are measured after every epoch, which shows whether it learns digits or memorizes its training images.
+# Training on the other 55,000 takes about a minute on a laptop CPU; set `CONVKIT_LESSON_IMAGES` to train on
+# fewer (the kit's CI uses 512).
 # %% [markdown]
 # **Open in Colab**: open this notebook from your course page, then run the cell below. On Colab it installs
 # the exercises from `BUNDLE_URL` (a wheel or `git+https://...` address your instructor sets) and fetches
@@ -54,10 +56,11 @@ model.summary()
 print("parameters:", model.count_params())
 
 # %%
-images = int(os.environ.get("CONVKIT_LESSON_IMAGES", "60000"))
+VALIDATION = 5000
 train_x, train_y = data.load_mnist("train", download=IN_COLAB)
-x = data.add_channel(data.to_float(train_x[:images]))
-history = train_lenet5(model, x, train_y[:images])
+x, y = data.add_channel(data.to_float(train_x)), train_y.astype(np.int64)
+images = min(int(os.environ.get("CONVKIT_LESSON_IMAGES", len(x))), len(x) - VALIDATION)
+history = train_lenet5(model, x[:images], y[:images], validation_data=(x[-VALIDATION:], y[-VALIDATION:]))
 plots.plot_history(history)
 
 # %%
@@ -65,9 +68,18 @@ test_x = data.add_channel(data.to_float(digits))
 accuracy = float(np.mean(np.argmax(model.predict(test_x, verbose=0), axis=1) == digit_labels))
 print(f"test accuracy on {images} training images: {accuracy:.3f}")
 
+# %% [markdown]
+# What the network looks at: the first layer's six 5x5 kernels, then what each of the two convolutional
+# layers computes from one test digit (six 28x28 maps, then sixteen 10x10 ones), one panel per filter.
+
 # %%
-first = next(layer for layer in model.layers if layer.__class__.__name__ == "Conv2D")
-plots.show_kernels(first.get_weights()[0][:, :, 0, :])
+from exercises.train import conv_layer_maps
+
+maps = conv_layer_maps(model, test_x[0])  # layer name -> (H', W', K)
+plots.show_kernels(model.get_layer(next(iter(maps))).get_weights()[0][:, :, 0, :])
+
+# %%
+plots.show_layer_maps(test_x[0], maps, label=f"input: digit {digit_labels[0]}")
 
 # %% [markdown]
 # ## The public checks

@@ -104,6 +104,38 @@ def test_show_feature_maps_rejects_bad_arguments(maps, titles, match):
         plots.show_feature_maps(np.zeros((6, 6)), maps, titles=titles)
 
 
+def test_show_layer_maps_titles_every_map_with_its_layer_and_filter_one_range_and_colour_bar_per_layer():
+    rng = np.random.default_rng(3)
+    layers = {"conv1": rng.normal(size=(28, 28, 6)), "conv2": rng.normal(size=(10, 10, 16))}
+    layers["conv2"][0, 0, 5] = 40.0
+    figure = plots.show_layer_maps(np.zeros((28, 28, 1)), layers, label="input: digit 7", columns=8)
+    panels = [axis for axis in figure.axes if axis.images and axis.get_title()]
+    expected = ["input: digit 7"] + [f"{name}: filter {k}" for name, maps in layers.items()
+                                     for k in range(maps.shape[2])]
+    assert [axis.get_title() for axis in panels] == expected
+    for axis in panels[1:]:
+        name, k = axis.get_title().split(": filter ")
+        assert np.array_equal(axis.images[0].get_array(), layers[name][:, :, int(k)])
+        limit = np.abs(layers[name]).max()
+        assert axis.images[0].get_clim() == pytest.approx((-limit, limit)), "one range per layer"
+    bars = [axis for axis in figure.axes if axis.get_label() == "<colorbar>"]
+    assert sorted(bar.get_ylabel() for bar in bars) == ["conv1", "conv2"]
+    # conv1 fills one row, conv2 two rows of 8: its filter 8 starts the third row, below filter 0.
+    grid = {axis.get_title(): axis.get_subplotspec() for axis in panels}
+    assert grid["conv2: filter 8"].rowspan.start == 2 and grid["conv2: filter 8"].colspan.start == 1
+    assert grid["conv2: filter 0"].rowspan.start == 1 and grid["conv1: filter 5"].colspan.start == 6
+
+
+@pytest.mark.parametrize(("layers", "columns", "match"), [
+    pytest.param({}, 8, "non-empty mapping", id="no-layers"),
+    pytest.param({"conv1": np.zeros((4, 4))}, 8, r"layers\['conv1'\] must have shape", id="2-D maps"),
+    pytest.param({"conv1": np.zeros((4, 4, 2))}, 0, "columns must be", id="no-columns"),
+])
+def test_show_layer_maps_rejects_bad_arguments(layers, columns, match):
+    with pytest.raises(ValueError, match=match):
+        plots.show_layer_maps(np.zeros((6, 6)), layers, columns=columns)
+
+
 @pytest.mark.parametrize(("shape", "panels"), [
     pytest.param((2, 2), 1, id="one-kernel"),
     pytest.param((3, 3, 4), 4, id="K=4"),
