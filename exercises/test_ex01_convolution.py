@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from exercises import ex01_convolution as ex
-from exercises.checks import call_text, check_array, check_raises_value_error, check_unchanged, loop_mistakes
+from exercises.checks import call_text, check_array, check_raises_value_error, check_unchanged
+from exercises.mistakes import loop_mistakes
 
 EDGE = np.array([[-1, 1], [-1, 1]])  # "brighter on the right than on the left"
 STEP = np.array([[0, 0, 9, 9]] * 4, dtype=np.uint8)  # dark left half, bright right half
@@ -27,7 +28,7 @@ WRAPPED = "uint8 arithmetic wraps around at 256: convert to float64 before multi
 
 def off_by_one(expected: np.ndarray) -> list:
     """The answers a loop that stops one row or column early gives, with their hint, from the mistake
-    catalogue the hidden tests share (`exercises.checks.loop_mistakes`)."""
+    catalogue the hidden tests share (`exercises.mistakes.loop_mistakes`)."""
     return loop_mistakes(expected)
 
 

@@ -9,14 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exercises.checks import (
-    SHORT_OUTPUT,
-    call_text,
-    check_array,
-    check_raises_value_error,
-    check_unchanged,
-    loop_mistakes,
-)
+from exercises.checks import call_text, check_array, check_raises_value_error, check_unchanged
+from exercises.mistakes import SHORT_OUTPUT, loop_mistakes
 
 OFF_BY_ONE = SHORT_OUTPUT
 FLIPPED = "you flipped the kernel: that is true convolution (convolve2d), not correlate2d"
