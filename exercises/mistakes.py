@@ -41,7 +41,8 @@ def loop_mistakes(expected, kernel_shape: tuple[int, int] | None = None) -> list
     of shape (H - kh + 1, W - kw + 1):
 
     - an output sized by a loop over range(H - kh): one row and/or column short -> `SHORT_OUTPUT`;
-    - a correctly sized output whose last row or column was never filled -> `UNFILLED`;
+    - a correctly sized output whose last row or column was never filled -> `UNFILLED` (unless that would
+      leave the whole output at 0, which names no loop);
     - with `kernel_shape` (kh, kw) smaller than 3: the lesson's range(H - 2) loop on a correctly sized
       output leaves its last 3 - kh rows and 3 - kw columns at 0 -> `LESSON_LOOP`.
     """
@@ -49,12 +50,137 @@ def loop_mistakes(expected, kernel_shape: tuple[int, int] | None = None) -> list
     if expected.ndim != 2 or min(expected.shape) < 1:
         return []
     mistakes = []
+    height, width = expected.shape
     if kernel_shape is not None:
         rows, cols = (max(0, 3 - int(k)) for k in kernel_shape)
-        if (rows or cols) and rows <= expected.shape[0] and cols <= expected.shape[1]:
+        if (rows or cols) and rows < height and cols < width:  # an output left all 0 names no loop
             mistakes.append((_unfilled(expected, rows, cols), LESSON_LOOP))
     mistakes += [(expected[:-1, :-1], SHORT_OUTPUT), (expected[:-1], SHORT_OUTPUT), (expected[:, :-1], SHORT_OUTPUT)]
-    mistakes += [(_unfilled(expected, r, c), UNFILLED) for r, c in ((1, 0), (0, 1), (1, 1))]
+    if kernel_shape is not None:  # an output sized (H - 2, W - 2) by the lesson's loop, known by its shape
+        lesson = tuple(n + int(k) - 3 for n, k in zip(expected.shape, kernel_shape, strict=True))
+        if lesson != expected.shape and min(lesson) > 0:
+            mistakes.append((np.zeros(lesson), LESSON_LOOP))
+    mistakes += [(_unfilled(expected, r, c), UNFILLED) for r, c in ((1, 0), (0, 1), (1, 1)) if r < height and c < width]
+    return mistakes
+
+
+CORRELATE_FLIPPED = "you flipped the kernel: that is true convolution (convolve2d); correlate2d uses it as it is"
+CORRELATE_TRANSPOSED = "the kernel was transposed: correlate2d uses it as it is"
+KERNEL_AXES_SWAPPED = "rows go with kh = kernel.shape[0], columns with kw = kernel.shape[1]"
+NOT_FLIPPED = "the kernel was not flipped: that is correlate2d; convolve2d flips it on both axes, kernel[::-1, ::-1]"
+HALF_FLIPPED = "the kernel was flipped on one axis only: flip both, kernel[::-1, ::-1]"
+TRANSPOSED_NOT_FLIPPED = "the kernel was transposed, not flipped: flip both axes with kernel[::-1, ::-1]"
+ROTATED_90 = "np.rot90(kernel) turns the kernel by 90 degrees; convolution turns it by 180, kernel[::-1, ::-1]"
+
+
+def correlate_mistakes(expected, kernel_shape: tuple[int, int], *, flipped=None, transposed=None) -> list[Mistake]:
+    """The answers of correlate2d's known mistakes, for the right answer `expected` with a kernel of shape
+    `kernel_shape`: `flipped` (the right answer of the kernel turned by 180 degrees), `transposed` (of the
+    kernel transposed), kh and kw swapped (known by its shape) and the loop mistakes of `loop_mistakes`."""
+    expected = np.asarray(expected, dtype=np.float64)
+    mistakes = [(answer, hint) for answer, hint in ((flipped, CORRELATE_FLIPPED), (transposed, CORRELATE_TRANSPOSED))
+                if answer is not None]
+    kh, kw = (int(k) for k in kernel_shape)
+    swapped = (expected.shape[0] + kh - kw, expected.shape[1] + kw - kh)
+    if expected.ndim == 2 and kh != kw and min(swapped) > 0:
+        mistakes.append((np.zeros(swapped), KERNEL_AXES_SWAPPED))
+    return mistakes + loop_mistakes(expected, kernel_shape)
+
+
+def convolve_mistakes(expected, kernel_shape: tuple[int, int], *, not_flipped=None, rows_flipped=None,
+                      cols_flipped=None, transposed=None, rotated=None) -> list[Mistake]:
+    """The answers of convolve2d's known mistakes, for the right answer `expected` with a kernel of shape
+    `kernel_shape`, from the right correlations of the kernel as it is (`not_flipped`), flipped up-down only
+    (`rows_flipped`), left-right only (`cols_flipped`), transposed and turned by np.rot90 (`rotated`); and the
+    loop mistakes of `loop_mistakes`."""
+    answers = ((not_flipped, NOT_FLIPPED), (rows_flipped, HALF_FLIPPED), (cols_flipped, HALF_FLIPPED),
+               (transposed, TRANSPOSED_NOT_FLIPPED), (rotated, ROTATED_90))
+    return [(answer, hint) for answer, hint in answers if answer is not None] + loop_mistakes(expected, kernel_shape)
+
+
+# Exercise 2: zero_pad, output_size and conv2d.
+PAD_PAIRS_SWAPPED = "pad is ((top, bottom), (left, right)): the first pair is for the rows"
+PAD_PAIRS_MIXED = "pad is ((top, bottom), (left, right)): each pair is (before, after) on one axis"
+INT_PAD_TWO_SIDES = "an int pad puts that many zeros on all four sides (top, bottom, left and right), not on two"
+CHANNELS_PADDED = ("the channel axis was padded too: channels are never padded, e.g. "
+                   "np.pad(image, ((top, bottom), (left, right), (0, 0)))")
+SAME_ROUNDS_UP = "'same' rounds up: ceil(n / s), e.g. -(-n // s), not n // s or round(n / s)"
+SAME_IGNORES_K = "with 'same' the kernel size does not matter: ceil(n / s)"
+NO_PLUS_ONE = "add 1: the first kernel position counts too, floor((n + 2p - k) / s) + 1"
+SIZE_STRIDE_IGNORED = "divide by the stride: floor((n + 2p - k) / s) + 1"
+DIVIDE_FIRST = "divide (n + 2p - k) by the stride first, then add 1"
+PAD_ONCE = "a padding of p adds p zeros on each side, 2p in all"
+FULL_LIKE_VALID = "'full' pads k - 1 zeros on each side: floor((n + k - 2) / s) + 1"
+CONV_FLIPPED = "you flipped the kernel: conv2d is a cross-correlation (like correlate2d), the kernel is used as it is"
+CONV_STRIDE_IGNORED = ("the kernel moves `stride` pixels at a time: keep every stride-th position, out[i, j] starts at "
+                       "padded[i * s, j * s], so there are output_size(H, kh, padding, stride) rows")
+CONV_SHORT = "one row and column short: output_size is floor((n + 2p - k) / s) + 1, count the first position"
+SAME_EXTRA_BEFORE = ("an odd total of 'same' padding puts the extra zero row/column at the bottom/right, as "
+                     "TensorFlow does: total // 2 before, the rest after")
+SAME_PADS = ("'same' with stride s pads max((ceil(n / s) - 1) * s + k - n, 0) zeros in total, the smaller half "
+             "before (with stride 1 and a 3x3 kernel: one zero on every side)")
+CONV2D_RULE = ("out[i, j] = sum over a, b of padded[i * s + a, j * s + b] * kernel[a, b], with shape "
+               "(output_size(H, kh, padding, s), output_size(W, kw, padding, s))")
+#: Hints that state a rule, given when no known mistake matches (rather than naming one mistake).
+RULES = (SAME_PADS, CONV2D_RULE)
+
+
+def zero_pad_mistakes(image, pad, *, swapped=None, mixed=None) -> list[Mistake]:
+    """The answers of zero_pad's known mistakes on `image` with `pad` (an int or ((top, bottom), (left, right))):
+
+    - `swapped`: the right answer for the pairs swapped, ((left, right), (top, bottom));
+    - `mixed`: the right answer for ((top, left), (bottom, right));
+    - an int pad on two sides only (known by its shape);
+    - on an (H, W, C) image, the channel axis padded as numpy pads it when given the int or the pairs.
+    """
+    image = np.asarray(image)
+    mistakes = []
+    if swapped is not None:
+        mistakes.append((swapped, PAD_PAIRS_SWAPPED))
+    if mixed is not None:
+        mistakes.append((mixed, PAD_PAIRS_MIXED))
+    if np.ndim(pad) == 0:
+        p = int(pad)
+        mistakes.append((np.zeros((image.shape[0] + p, image.shape[1] + p) + image.shape[2:]), INT_PAD_TWO_SIDES))
+        if image.ndim == 3:
+            mistakes.append((np.pad(image.astype(np.float64), p), CHANNELS_PADDED))
+    elif image.ndim == 3:
+        rows, cols = (tuple(int(n) for n in pair) for pair in pad)
+        mistakes += [(np.pad(image.astype(np.float64), (rows, cols, cols)), CHANNELS_PADDED),
+                     (np.pad(image.astype(np.float64), (rows, cols, rows)), CHANNELS_PADDED)]
+    return mistakes
+
+
+def output_size_mistakes(n: int, k: int, padding, stride: int = 1) -> list[Mistake]:
+    """What output_size(n, k, padding, stride) gives under its known mistakes (wrong formulas)."""
+    s = stride
+    if padding == "same":
+        return [(n // s, SAME_ROUNDS_UP), (round(n / s), SAME_ROUNDS_UP), ((n - k) // s + 1, SAME_IGNORES_K)]
+    p = {"valid": 0, "full": k - 1}.get(padding, padding)
+    mistakes = [((n - k) // s + 1, FULL_LIKE_VALID)] if padding == "full" else []
+    return mistakes + [((n + 2 * p - k) // s, NO_PLUS_ONE), (n + 2 * p - k + 1, SIZE_STRIDE_IGNORED),
+                       ((n + 2 * p - k + 1) // s, DIVIDE_FIRST), ((n + p - k) // s + 1, PAD_ONCE)]
+
+
+def conv2d_mistakes(expected, *, flipped=None, every_position=None, extra_before: Sequence = ()) -> list[Mistake]:
+    """The answers of conv2d's known mistakes, for the right answer `expected` (H', W'):
+
+    - `flipped`: the right answer of the kernel turned by 180 degrees;
+    - `every_position`: the right answer with the same padding and stride 1 (the stride ignored), also cut
+      to the size of `expected`;
+    - `extra_before`: right answers with the extra zero of an odd 'same' total before instead of after, on
+      one axis or both;
+    - an output one row and one column short (known by its shape).
+    """
+    expected = np.asarray(expected)
+    mistakes = [] if flipped is None else [(flipped, CONV_FLIPPED)]
+    if every_position is not None:
+        every_position = np.asarray(every_position)
+        mistakes += [(every_position, CONV_STRIDE_IGNORED),
+                     (every_position[:expected.shape[0], :expected.shape[1]], CONV_STRIDE_IGNORED)]
+    mistakes += [(answer, SAME_EXTRA_BEFORE) for answer in extra_before]
+    if min(expected.shape) > 1:
+        mistakes.append((np.zeros((expected.shape[0] - 1, expected.shape[1] - 1)), CONV_SHORT))
     return mistakes
 
 

@@ -6,7 +6,8 @@ and `convkit validate` check it). `mutant_source` raises ValueError when a snipp
 once, so the catalogue fails loudly when a solution changes instead of silently testing nothing.
 
 A mutant's `hints` are hints of the mistake catalogue (`exercises/mistakes.py`) that the public tests and the
-hidden tests must both give it (`tests/test_mistake_catalogue.py` checks it).
+hidden tests must both give it, and `also` the other hints they may give it (`tests/test_mistake_catalogue.py`
+checks it).
 """
 
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ class Mutant:
     old: str
     new: str
     hints: tuple[str, ...] = ()
+    #: Other hints a suite may give it: where its answer equals another mistake's on a test's data.
+    also: tuple[str, ...] = ()
 
 
 def mutant_source(mutant: Mutant) -> str:
@@ -42,6 +45,20 @@ def mutant_source(mutant: Mutant) -> str:
 EX01, EX02, EX03, EX04, EX05 = ("ex01_convolution", "ex02_padding", "ex03_feature_maps", "ex04_pooling",
                                 "ex05_parameters")
 
+# The start of conv2d in solutions/ex02_padding.py, down to the padded image, which one mutant keeps in uint8.
+_EX02_CONV_START = ("    image = np.asarray(image, dtype=np.float64)\n"
+                    "    kernel = np.asarray(kernel, dtype=np.float64)\n"
+                    "    if image.ndim != 2:\n"
+                    "        raise ValueError(f\"image must be 2-D (H, W), got shape {image.shape}\")\n"
+                    "    if kernel.ndim != 2 or kernel.size == 0:\n"
+                    "        raise ValueError(f\"kernel must be 2-D (kh, kw) and not empty, got shape "
+                    "{kernel.shape}\")\n"
+                    "    (height, width), (kh, kw) = image.shape, kernel.shape\n"
+                    "    # output_size checks padding and stride, and that the kernel fits in the padded image.\n"
+                    "    out_h, out_w = output_size(height, kh, padding, stride), "
+                    "output_size(width, kw, padding, stride)\n"
+                    "    padded = zero_pad(image, (_pads(height, kh, padding, stride), "
+                    "_pads(width, kw, padding, stride)))\n")
 # The bias and activation blocks of solutions/ex03_feature_maps.py, swapped by one mutant.
 _EX03_BIAS = ("    if bias is not None:\n"
               "        out += np.asarray(bias, dtype=np.float64)  # broadcast over (out_h, out_w)\n")
@@ -57,29 +74,31 @@ MUTANTS: list[Mutant] = [
     Mutant("ex01-loop-stops-one-row-early", EX01,
            "the lesson's loop range(H - 2) generalised to range(H - kh): one row and column short",
            "    out_h, out_w = height - kh + 1, width - kw + 1\n",
-           "    out_h, out_w = height - kh, width - kw\n"),
+           "    out_h, out_w = height - kh, width - kw\n", (hint.SHORT_OUTPUT,)),
     Mutant("ex01-lesson-loop-range-h-minus-2", EX01,
            "the lesson's loop range(H - 2) on a correctly sized output: with a kernel smaller than 3x3 the last "
            "rows and columns stay 0",
            "    return out\n    # END SOLUTION",
            "    out[max(height - 2, 0):] = 0  # range(H - 2) never reaches these rows\n"
-           "    out[:, max(width - 2, 0):] = 0\n    return out\n    # END SOLUTION"),
+           "    out[:, max(width - 2, 0):] = 0\n    return out\n    # END SOLUTION", (hint.LESSON_LOOP,)),
     Mutant("ex01-correlate-flips-the-kernel", EX01,
            "correlate2d flips the kernel (computes true convolution)",
            "    kernel = np.asarray(kernel, dtype=np.float64)\n    if image.ndim != 2:",
-           "    kernel = np.asarray(kernel, dtype=np.float64)[::-1, ::-1]\n    if image.ndim != 2:"),
+           "    kernel = np.asarray(kernel, dtype=np.float64)[::-1, ::-1]\n    if image.ndim != 2:",
+           (hint.CORRELATE_FLIPPED, hint.NOT_FLIPPED)),
     Mutant("ex01-convolve-without-flip", EX01,
            "convolve2d forgets to flip the kernel (returns the correlation)",
            "    return correlate2d(image, kernel[::-1, ::-1])\n",
-           "    return correlate2d(image, kernel)\n"),
+           "    return correlate2d(image, kernel)\n", (hint.NOT_FLIPPED,)),
     Mutant("ex01-convolve-flips-rows-only", EX01,
            "convolve2d flips the kernel up-down only",
            "    return correlate2d(image, kernel[::-1, ::-1])\n",
-           "    return correlate2d(image, kernel[::-1])\n"),
+           "    return correlate2d(image, kernel[::-1])\n", (hint.HALF_FLIPPED,),
+           also=(hint.NOT_FLIPPED,)),  # the public edge kernel is the same flipped up-down
     Mutant("ex01-convolve-rotates-90-degrees", EX01,
            "convolve2d turns the kernel with np.rot90 (90 degrees instead of 180)",
            "    return correlate2d(image, kernel[::-1, ::-1])\n",
-           "    return correlate2d(image, np.rot90(kernel))\n"),
+           "    return correlate2d(image, np.rot90(kernel))\n", (hint.ROTATED_90,)),
     Mutant("ex01-convolve-flips-in-place", EX01,
            "convolve2d flips the caller's kernel in place",
            "    return correlate2d(image, kernel[::-1, ::-1])\n",
@@ -87,7 +106,7 @@ MUTANTS: list[Mutant] = [
     Mutant("ex01-uint8-arithmetic", EX01,
            "no conversion to float: uint8 products wrap around at 256",
            "    image = np.asarray(image, dtype=np.float64)\n    kernel = np.asarray(kernel, dtype=np.float64)\n",
-           "    image = np.asarray(image)\n    kernel = np.asarray(kernel)\n"),
+           "    image = np.asarray(image)\n    kernel = np.asarray(kernel)\n", (hint.UINT8_WRAPPED,)),
     Mutant("ex01-integer-output", EX01,
            "correlate2d returns an integer array",
            "    return out\n",
@@ -100,39 +119,53 @@ MUTANTS: list[Mutant] = [
     Mutant("ex02-pads-the-channel-axis", EX02,
            "zero_pad pads the channel axis of an (H, W, C) image too",
            "[(0, 0)] * (image.ndim - 2)",
-           "[(top, bottom)] * (image.ndim - 2)"),
+           "[(top, bottom)] * (image.ndim - 2)", (hint.CHANNELS_PADDED,)),
     Mutant("ex02-int-pad-on-top-left-only", EX02,
            "zero_pad with an int pads top and left only",
            "        pad = ((pad, pad), (pad, pad))\n",
-           "        pad = ((pad, 0), (pad, 0))\n"),
+           "        pad = ((pad, 0), (pad, 0))\n", (hint.INT_PAD_TWO_SIDES,)),
     Mutant("ex02-int-pad-pads-the-channel-axis", EX02,
            "zero_pad with an int calls np.pad(image, pad), which pads the channel axis of a 3-D image too",
            "        pad = ((pad, pad), (pad, pad))\n",
-           "        return np.pad(image, int(pad))\n"),
+           "        return np.pad(image, int(pad))\n", (hint.CHANNELS_PADDED,)),
     Mutant("ex02-same-extra-zero-top-left", EX02,
            "'same' puts the extra zero of an odd total at the top/left",
            "        return total // 2, total - total // 2",
-           "        return total - total // 2, total // 2"),
+           "        return total - total // 2, total // 2", (hint.SAME_EXTRA_BEFORE,)),
     Mutant("ex02-same-size-rounds", EX02,
            "output_size for 'same' uses round(n / s) instead of ceil(n / s)",
            "            return -(-n // s)  # ceil(n / s) in integer arithmetic\n",
-           "            return round(n / s)\n"),
+           "            return round(n / s)\n", (hint.SAME_ROUNDS_UP,)),
     Mutant("ex02-output-size-without-plus-one", EX02,
            "output_size forgets the + 1 of floor((n + 2p - k) / s) + 1",
            "    return (n + 2 * int(padding) - k) // s + 1\n",
-           "    return (n + 2 * int(padding) - k) // s\n"),
+           "    return (n + 2 * int(padding) - k) // s\n", (hint.NO_PLUS_ONE, hint.CONV_SHORT)),
     Mutant("ex02-full-counts-like-valid", EX02,
            "output_size for 'full' uses the 'valid' formula",
            "            return (n + k - 2) // s + 1\n",
-           "            return (n - k) // s + 1\n"),
+           "            return (n - k) // s + 1\n", (hint.FULL_LIKE_VALID,)),
     Mutant("ex02-conv-ignores-stride", EX02,
            "conv2d takes consecutive positions instead of every stride-th",
            "padded[a:a + last_h:stride, b:b + last_w:stride]",
-           "padded[a:a + out_h, b:b + out_w]"),
+           "padded[a:a + out_h, b:b + out_w]", (hint.CONV_STRIDE_IGNORED,)),
     Mutant("ex02-stride-not-validated", EX02,
            "no ValueError for a stride of 0 or less",
            '("kernel_size", kernel_size), ("stride", stride)):',
            '("kernel_size", kernel_size)):'),
+    Mutant("ex02-pad-pairs-swapped", EX02,
+           "zero_pad reads pad as ((left, right), (top, bottom))",
+           "        (top, bottom), (left, right) = pad\n",
+           "        (left, right), (top, bottom) = pad\n", (hint.PAD_PAIRS_SWAPPED,)),
+    Mutant("ex02-conv-flips-the-kernel", EX02,
+           "conv2d turns the kernel by 180 degrees (true convolution)",
+           "    kernel = np.asarray(kernel, dtype=np.float64)\n",
+           "    kernel = np.asarray(kernel, dtype=np.float64)[::-1, ::-1]\n", (hint.CONV_FLIPPED,)),
+    Mutant("ex02-conv-uint8-arithmetic", EX02,
+           "conv2d keeps uint8 images and kernels as they are (np.pad keeps the dtype): products wrap at 256",
+           _EX02_CONV_START,
+           _EX02_CONV_START.replace("dtype=np.float64", "dtype=None").replace("stride)))\n",
+                                                                              "stride))).astype(image.dtype)\n"),
+           (hint.UINT8_WRAPPED,)),
     # Exercise 3: relu and feature_maps.
     Mutant("ex03-relu-keeps-integer-dtype", EX03,
            "relu returns the input's integer dtype",
