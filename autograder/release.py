@@ -19,8 +19,8 @@ from autograder.otter import export as otter
 from autograder.stubs import EXERCISE_NAMES, ROOT, kit_folder, stale_stubs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "release"
-SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "lenet_judge.py", "plots.py", "score.py", "submit.py",
-                   "train.py")
+SUPPORT_MODULES = ("__init__.py", "checks.py", "data.py", "lenet_judge.py", "mistakes.py", "plots.py", "score.py",
+                   "submit.py", "train.py")
 DATASET_FILES = ("README.md", "SHA256SUMS", ".gitignore")
 TEMPLATE_FILES = ("README.md", "pyproject.toml", ".gitignore", "conftest.py.in", ".github/workflows/public-tests.yml")
 

@@ -11,18 +11,22 @@ import pytest
 
 from exercises import ex02_padding as ex
 from exercises.checks import call_text, check_array, check_int, check_raises_value_error, check_unchanged
+from exercises.mistakes import (
+    CONV2D_RULE,
+    SAME_PADS,
+    conv2d_mistakes,
+    output_size_mistakes,
+    uint8_mistakes,
+    zero_pad_mistakes,
+)
 
 GRID = np.arange(9.0).reshape(3, 3)  # [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
-EXTRA_BEFORE = ("the extra row/column of an odd 'same' padding goes at the bottom/right (TensorFlow's rule), "
-                "not at the top/left")
-IGNORED_STRIDE = "the stride was ignored: keep every s-th window, out[i, j] starts at padded[i * s, j * s]"
-FLIPPED = "conv2d does not flip the kernel: it is a cross-correlation, like correlate2d"
 
 
 def test_zero_pad_by_one_surrounds_the_image_with_zeros():
     image = np.array([[1, 2], [3, 4]], dtype=np.uint8)
     expected = np.array([[0, 0, 0, 0], [0, 1, 2, 0], [0, 3, 4, 0], [0, 0, 0, 0]], dtype=float)
-    check_array(ex.zero_pad(image, 1), expected, call_text("zero_pad", image, 1))
+    check_array(ex.zero_pad(image, 1), expected, call_text("zero_pad", image, 1), mistakes=zero_pad_mistakes(image, 1))
 
 
 def test_zero_pad_takes_top_bottom_left_right():
@@ -30,8 +34,7 @@ def test_zero_pad_takes_top_bottom_left_right():
     pad = ((0, 1), (1, 0))
     expected = np.array([[0, 1, 2], [0, 3, 4], [0, 0, 0]], dtype=float)
     check_array(ex.zero_pad(image, pad), expected, call_text("zero_pad", image, pad),
-                mistakes=[(np.array([[0, 0, 0], [1, 2, 0], [3, 4, 0]]),
-                           "pad is ((top, bottom), (left, right)): the first pair is for the rows")])
+                mistakes=zero_pad_mistakes(image, pad, swapped=np.array([[0, 0, 0], [1, 2, 0], [3, 4, 0]])))
 
 
 def test_zero_pad_never_pads_the_channel_axis():
@@ -39,7 +42,7 @@ def test_zero_pad_never_pads_the_channel_axis():
     expected = np.zeros((4, 5, 2))
     expected[1:3, 1:4, :] = image
     check_array(ex.zero_pad(image, 1), expected, call_text("zero_pad", image, 1),
-                mistakes=[(np.zeros((4, 5, 4)), "the channel axis was padded too: pad only H and W")])
+                mistakes=zero_pad_mistakes(image, 1))
 
 
 @pytest.mark.parametrize("image", [
@@ -77,20 +80,7 @@ def test_zero_pad_rejects_bad_arguments(image, pad, rule):
 ])
 def test_output_size_follows_keras(n, k, padding, stride, expected):
     check_int(ex.output_size(n, k, padding, stride), expected, call_text("output_size", n, k, padding, stride),
-              mistakes=[m for m in output_size_mistakes(n, k, padding, stride) if m[0] != expected])
-
-
-def output_size_mistakes(n, k, padding, stride):
-    """The answers common mistakes give, each with its hint."""
-    if padding == "same":
-        return [(n // stride, "'same' gives ceil(n / stride): round up, not down")]
-    p = {"valid": 0, "full": k - 1}.get(padding, padding)
-    mistakes = [((n + 2 * p - k) // stride, "off by one: there are floor((n + 2p - k) / s) + 1 positions"),
-                (n + 2 * p - k + 1, "the stride was ignored: floor((n + 2p - k) / s) + 1"),
-                ((n + p - k) // stride + 1, "a padding of p adds p zeros on each side, 2p in all")]
-    if padding == "full":
-        mistakes.append(((n - k) // stride + 1, "'full' pads k - 1 zeros on each side"))
-    return mistakes
+              mistakes=output_size_mistakes(n, k, padding, stride))
 
 
 @pytest.mark.parametrize("args, rule", [
@@ -111,7 +101,8 @@ def test_conv2d_valid_is_a_plain_correlation():
     expected = np.array([[41.0, 51.0, 61.0, 71.0], [91.0, 101.0, 111.0, 121.0], [141.0, 151.0, 161.0, 171.0]])
     # e.g. 0*1 + 1*2 + 5*3 + 6*4 = 41
     check_array(ex.conv2d(image, kernel), expected, call_text("conv2d", image, kernel),
-                mistakes=[(np.array([[19, 29, 39, 49], [69, 79, 89, 99], [119, 129, 139, 149]]), FLIPPED)])
+                mistakes=conv2d_mistakes(expected, flipped=np.array([[19, 29, 39, 49], [69, 79, 89, 99],
+                                                                     [119, 129, 139, 149]])), hint=CONV2D_RULE)
 
 
 def test_conv2d_same_with_a_3x3_kernel_keeps_the_size():
@@ -120,30 +111,33 @@ def test_conv2d_same_with_a_3x3_kernel_keeps_the_size():
     expected = np.array([[12, 21, 27, 33, 24], [33, 54, 63, 72, 51], [63, 99, 108, 117, 81],
                          [93, 144, 153, 162, 111], [72, 111, 117, 123, 84]], dtype=float)  # e.g. 0 + 1 + 5 + 6 = 12
     check_array(ex.conv2d(image, kernel, "same"), expected, call_text("conv2d", image, kernel, padding="same"),
-                hint="'same' with a 3x3 kernel pads one zero on every side")
+                mistakes=conv2d_mistakes(expected), hint=SAME_PADS)
 
 
 def test_conv2d_same_with_an_even_kernel_pads_the_extra_row_at_the_bottom():
     kernel = np.ones((2, 2))
     expected = np.array([[8.0, 12.0, 7.0], [20.0, 24.0, 13.0], [13.0, 15.0, 8.0]])  # e.g. 0 + 1 + 3 + 4 = 8
     check_array(ex.conv2d(GRID, kernel, "same"), expected, call_text("conv2d", GRID, kernel, padding="same"),
-                mistakes=[(np.array([[0, 1, 3], [3, 8, 12], [9, 20, 24]]), EXTRA_BEFORE),  # top and left
-                          (np.array([[1, 3, 2], [8, 12, 7], [20, 24, 13]]), EXTRA_BEFORE),  # top and right
-                          (np.array([[3, 8, 12], [9, 20, 24], [6, 13, 15]]), EXTRA_BEFORE)])  # bottom and left
+                mistakes=conv2d_mistakes(expected, extra_before=[np.array([[0, 1, 3], [3, 8, 12], [9, 20, 24]]),
+                                                                 np.array([[1, 3, 2], [8, 12, 7], [20, 24, 13]]),
+                                                                 np.array([[3, 8, 12], [9, 20, 24], [6, 13, 15]])]),
+                hint=SAME_PADS)  # the extra zeros top and left, top and right, bottom and left
 
 
 def test_conv2d_full_pads_k_minus_one_on_every_side():
     kernel = np.array([[1.0, 2.0], [3.0, 4.0]])
     expected = np.array([[0, 4, 11, 6], [12, 27, 37, 17], [30, 57, 67, 29], [12, 20, 23, 8]], dtype=float)
     # (4, 4); e.g. the corner 4 * GRID[0, 0] = 0, its neighbour 3 * 0 + 4 * 1 = 4
-    check_array(ex.conv2d(GRID, kernel, "full"), expected, call_text("conv2d", GRID, kernel, padding="full"))
+    check_array(ex.conv2d(GRID, kernel, "full"), expected, call_text("conv2d", GRID, kernel, padding="full"),
+                mistakes=conv2d_mistakes(expected), hint=CONV2D_RULE)
 
 
 def test_conv2d_with_an_int_padding_pads_that_many_zeros():
     kernel = np.ones((3, 3))
     expected = np.array([[0, 1, 3, 3, 2], [3, 8, 15, 12, 7], [9, 21, 36, 27, 15], [9, 20, 33, 24, 13],
                          [6, 13, 21, 15, 8]], dtype=float)  # (5, 5); the centre is the sum of GRID, 36
-    check_array(ex.conv2d(GRID, kernel, 2), expected, call_text("conv2d", GRID, kernel, padding=2))
+    check_array(ex.conv2d(GRID, kernel, 2), expected, call_text("conv2d", GRID, kernel, padding=2),
+                mistakes=conv2d_mistakes(expected), hint=CONV2D_RULE)
 
 
 VALID_STRIDE_1 = [[13, -1, -8, -8], [13, 13, -1, -8], [-1, 13, 13, -1]]
@@ -163,17 +157,16 @@ def test_conv2d_with_stride_keeps_every_s_th_window(padding, stride, expected, s
     expected = np.array(expected, dtype=float)
     what = call_text("conv2d", image, kernel, padding=padding, stride=stride)
     check_array(ex.conv2d(image, kernel, padding, stride), expected, what,
-                mistakes=[(np.array(stride_ignored), IGNORED_STRIDE)],
-                hint="'same' with stride s pads max((ceil(n / s) - 1) * s + k - n, 0) zeros in total, "
-                     "the smaller half before")
+                mistakes=conv2d_mistakes(expected, flipped=-expected, every_position=stride_ignored),
+                hint=SAME_PADS if padding == "same" else CONV2D_RULE)  # turned by 180 degrees the kernel is -kernel
 
 
 def test_conv2d_of_uint8_images_is_float():
     image = np.full((3, 3), 250, dtype=np.uint8)
-    kernel = np.ones((2, 2), dtype=np.uint8)
-    expected = np.full((2, 2), 1000.0)
+    kernel = np.full((2, 2), 2, dtype=np.uint8)
+    expected = np.full((2, 2), 2000.0)
     check_array(ex.conv2d(image, kernel), expected, call_text("conv2d", image, kernel),
-                mistakes=[(expected % 256, "uint8 sums wrap around at 256: convert to float64 first")])
+                mistakes=uint8_mistakes(expected, wrapped_products=np.full((2, 2), 4 * (250 * 2 % 256))))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.uint8])

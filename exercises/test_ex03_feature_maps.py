@@ -11,22 +11,23 @@ import pytest
 
 from exercises import ex03_feature_maps as ex
 from exercises.checks import call_text, check_array, check_raises_value_error, check_unchanged
-
-WRONG_AXIS = "stack the K maps on the last axis, (H', W', K), not (K, H', W'): channels last, like Keras"
-FLIPPED = "feature_maps does not flip the kernels: Conv2D computes a cross-correlation"
-WRAPPED = "uint8 arithmetic wraps around at 256: convert to float64 before multiplying and adding"
-ONE_CHANNEL = "a map is the sum over all C input channels of their correlations; one channel was left out"
+from exercises.mistakes import (
+    bias_activation_mistakes,
+    feature_maps_mistakes,
+    layout_mistakes,
+    relu_mistakes,
+    uint8_mistakes,
+)
 
 
 def test_relu_keeps_positive_values_and_zeroes_the_rest():
     x = np.array([-2, 0, 3], dtype=np.int8)
-    check_array(ex.relu(x), np.array([0.0, 0.0, 3.0]), call_text("relu", x),
-                mistakes=[(np.array([2.0, 0.0, 3.0]), "relu is max(x, 0), not abs(x)")])
+    check_array(ex.relu(x), np.array([0.0, 0.0, 3.0]), call_text("relu", x), mistakes=relu_mistakes(x))
 
 
 def test_relu_works_on_any_shape():
     x = np.array([[-1.5, 2.5], [0.25, -0.0]])
-    check_array(ex.relu(x), np.array([[0.0, 2.5], [0.25, 0.0]]), call_text("relu", x))
+    check_array(ex.relu(x), np.array([[0.0, 2.5], [0.25, 0.0]]), call_text("relu", x), mistakes=relu_mistakes(x))
 
 
 def test_relu_does_not_modify_its_input():
@@ -52,8 +53,7 @@ def test_four_3x3_kernels_on_a_28x28_image_give_28x28x4():
                          under(1, 1)], axis=-1)  # the centre kernel: the image itself; (28, 28, 4)
     flipped = expected * [1, 1, -1, 1]  # only the third kernel changes when turned by 180 degrees: its sign
     check_array(ex.feature_maps(image, kernels), expected, call_text("feature_maps", image, kernels),
-                mistakes=[(np.moveaxis(expected, -1, 0), WRONG_AXIS), (flipped, FLIPPED),
-                          (expected[1:-1, 1:-1], "the default padding is 'same': the maps keep the 28x28 size")])
+                mistakes=feature_maps_mistakes(expected, kernels.shape, flipped=flipped))
 
 
 def test_valid_padding_shrinks_each_map_by_k_minus_one():
@@ -65,16 +65,16 @@ def test_valid_padding_shrinks_each_map_by_k_minus_one():
     # e.g. map 0 at (0, 0): 0 * -5 + 1 * -2 + 5 * 1 + 6 * 4 = 27
     check_array(ex.feature_maps(image, kernels, padding="valid"), expected,
                 call_text("feature_maps", image, kernels, padding="valid"),
-                mistakes=[(np.moveaxis(expected, -1, 0), WRONG_AXIS)])
+                mistakes=feature_maps_mistakes(expected, kernels.shape, "valid"))
 
 
 def test_same_padding_with_an_even_kernel_pads_the_extra_row_at_the_bottom():
     image = np.arange(9.0).reshape(3, 3)
     kernels = np.ones((2, 2, 1))
     expected = np.array([[8.0, 12.0, 7.0], [20.0, 24.0, 13.0], [13.0, 15.0, 8.0]])[:, :, None]  # 0 + 1 + 3 + 4 = 8
+    top_left = np.array([[0, 1, 3], [3, 8, 12], [9, 20, 24]])[:, :, None]  # the extra zeros on top and left
     check_array(ex.feature_maps(image, kernels), expected, call_text("feature_maps", image, kernels),
-                mistakes=[(np.array([[0, 1, 3], [3, 8, 12], [9, 20, 24]])[:, :, None],
-                           "the extra row/column of 'same' padding goes at the bottom/right, as in TensorFlow")])
+                mistakes=feature_maps_mistakes(expected, kernels.shape, top_left=top_left))
 
 
 def test_each_map_sums_over_all_input_channels():
@@ -88,7 +88,8 @@ def test_each_map_sums_over_all_input_channels():
                          [[-9, 4, -3], [1, 15, -1], [-10, 5, 15], [-7, 2, -4]]])  # input channel 0 only
     check_array(ex.feature_maps(image, kernels, padding="valid"), expected,
                 call_text("feature_maps", image, kernels, padding="valid"),
-                mistakes=[(channel0, ONE_CHANNEL), (expected - channel0, ONE_CHANNEL)])
+                mistakes=feature_maps_mistakes(expected, kernels.shape, "valid",
+                                               channel_maps=[channel0, expected - channel0]))
 
 
 def test_each_map_gets_its_own_bias():
@@ -98,8 +99,7 @@ def test_each_map_gets_its_own_bias():
     plain = np.array([[[8.0, -8.0], [12.0, -12.0]], [[20.0, -20.0], [24.0, -24.0]]])  # 0 + 1 + 3 + 4 = 8
     check_array(ex.feature_maps(image, kernels, bias, padding="valid"), plain + bias,
                 call_text("feature_maps", image, kernels, bias, padding="valid"),
-                mistakes=[(plain, "the bias was not added"),
-                          (plain + bias[::-1], "bias[k] belongs to map k (the last axis)")])
+                mistakes=layout_mistakes(plain + bias) + bias_activation_mistakes(plain, bias, None))
 
 
 @pytest.mark.parametrize("activation, function", [
@@ -114,8 +114,7 @@ def test_the_activation_comes_after_the_bias(activation, function):
     plain = np.array([[[2.5, 2.0], [-3.0, 1.0]], [[-0.5, 0.5], [2.5, 0.5]]])  # e.g. 1 + 1.5 = 2.5 and -(-2) + 0 = 2
     what = call_text("feature_maps", image, kernels, bias, padding="valid", activation=activation)
     check_array(ex.feature_maps(image, kernels, bias, "valid", activation), function(plain + bias), what,
-                mistakes=[(function(plain) + bias, "apply the activation after adding the bias, not before"),
-                          (plain + bias, "the activation was not applied")])
+                mistakes=bias_activation_mistakes(plain, bias, activation))
 
 
 def test_uint8_images_give_float_maps():
@@ -124,7 +123,7 @@ def test_uint8_images_give_float_maps():
     expected = np.full((2, 2, 1), 1600.0)
     check_array(ex.feature_maps(image, kernels, padding="valid"), expected,
                 call_text("feature_maps", image, kernels, padding="valid"),
-                mistakes=[(np.full((2, 2, 1), 4 * (400 % 256)), WRAPPED), (expected % 256, WRAPPED)])
+                mistakes=uint8_mistakes(expected, wrapped_products=np.full((2, 2, 1), 4 * (200 * 2 % 256))))
 
 
 def test_feature_maps_does_not_modify_its_inputs():

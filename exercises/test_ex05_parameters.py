@@ -10,11 +10,13 @@ import pytest
 
 from exercises import ex05_parameters as ex
 from exercises.checks import call_text, check_int, check_raises_value_error
-
-NO_BIAS = "use_bias=True adds one bias per filter (per unit for Dense)"
-BIAS_PER_WEIGHT = "there is one bias per filter (or unit), not one per weight"
-BIAS_WHEN_OFF = "use_bias=False means no bias at all"
-NO_CHANNELS = "each kernel has one kh x kw slice per input channel: multiply by in_channels"
+from exercises.mistakes import (
+    POOL_KEEPS_SIZE,
+    VALID_BY_DEFAULT,
+    conv_params_mistakes,
+    count_params_mistakes,
+    dense_params_mistakes,
+)
 
 LENET5 = [
     {"type": "conv2d", "filters": 6, "kernel_size": 5, "padding": "same"},
@@ -38,12 +40,8 @@ LENET5 = [
     pytest.param(((3, 5), 2, 4), {}, 3 * 5 * 2 * 4, 4, id="non-square-3x5-kernel"),
 ])
 def test_conv2d_params_counts_weights_and_one_bias_per_filter(args, kwargs, weights, biases):
-    kernel_size, in_channels, filters = args
-    mistakes = [(weights, NO_BIAS) if biases else (weights + filters, BIAS_WHEN_OFF),
-                (2 * weights, BIAS_PER_WEIGHT),
-                (weights // in_channels + biases, NO_CHANNELS)]
     check_int(ex.conv2d_params(*args, **kwargs), weights + biases, call_text("conv2d_params", *args, **kwargs),
-              mistakes=[m for m in mistakes if m[0] != weights + biases])
+              mistakes=conv_params_mistakes(*args, **kwargs))
 
 
 @pytest.mark.parametrize("args, kwargs, weights, biases", [
@@ -53,40 +51,43 @@ def test_conv2d_params_counts_weights_and_one_bias_per_filter(args, kwargs, weig
     pytest.param((84, 10), {}, 84 * 10, 10, id="lenet5-output-10"),
 ])
 def test_dense_params_counts_one_weight_per_input_and_unit(args, kwargs, weights, biases):
-    in_features, units = args
-    mistakes = [(weights, NO_BIAS) if biases else (weights + units, BIAS_WHEN_OFF),
-                (2 * weights, BIAS_PER_WEIGHT), (in_features + units, "multiply in_features by units")]
     check_int(ex.dense_params(*args, **kwargs), weights + biases, call_text("dense_params", *args, **kwargs),
-              mistakes=[m for m in mistakes if m[0] != weights + biases])
+              mistakes=dense_params_mistakes(*args, **kwargs))
 
 
 def test_lenet5_has_61706_parameters():
     # (28, 28, 1) -> conv same (28, 28, 6) -> pool (14, 14, 6) -> conv valid (10, 10, 16) -> pool (5, 5, 16)
     # -> flatten (400,) -> (120,) -> (84,) -> (10,)
-    expected = (5 * 5 * 1 * 6 + 6) + (5 * 5 * 6 * 16 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10)
+    layer_counts = [5 * 5 * 1 * 6 + 6, 0, 5 * 5 * 6 * 16 + 16, 0, 0, 400 * 120 + 120, 120 * 84 + 84, 84 * 10 + 10]
+    expected = sum(layer_counts)
     check_int(ex.count_params(LENET5, (28, 28, 1)), expected, "count_params(LeNet-5 layers, (28, 28, 1))",
-              mistakes=[(expected - 400 * 120 + 24 * 24 * 16 * 120, "each 2x2 pooling layer halves H and W"),
-                        (expected - 400 * 120 + 7 * 7 * 16 * 120,
-                         "the second conv has no padding key, so it is 'valid' (Keras' default): 14 - 5 + 1 = 10")])
+              mistakes=count_params_mistakes(LENET5, layer_counts) + [
+                  (expected - 400 * 120 + 24 * 24 * 16 * 120, POOL_KEEPS_SIZE),  # 28 - 5 + 1 = 24, no halving
+                  (expected - 400 * 120 + 7 * 7 * 16 * 120, VALID_BY_DEFAULT)])  # the second conv 'same': 14, 7
 
 
-@pytest.mark.parametrize("layers, input_shape, expected", [
+# layers, input_shape, the parameters of each layer.
+@pytest.mark.parametrize("layers, input_shape, layer_counts", [
     pytest.param([{"type": "conv2d", "filters": 4, "kernel_size": 3}, {"type": "flatten"},
                   {"type": "dense", "units": 10}], (8, 8, 1),
-                 (3 * 3 * 1 * 4 + 4) + (6 * 6 * 4 * 10 + 10), id="valid-conv-shrinks-8x8-to-6x6"),
+                 [3 * 3 * 1 * 4 + 4, 0, 6 * 6 * 4 * 10 + 10], id="valid-conv-shrinks-8x8-to-6x6"),
     pytest.param([{"type": "conv2d", "filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"},
                   {"type": "flatten"}, {"type": "dense", "units": 10}], (28, 28, 1),
-                 (3 * 3 * 1 * 8 + 8) + (14 * 14 * 8 * 10 + 10), id="stride-2-same-gives-14x14"),
+                 [3 * 3 * 1 * 8 + 8, 0, 14 * 14 * 8 * 10 + 10], id="stride-2-same-gives-14x14"),
     pytest.param([{"type": "max_pool2d", "pool_size": 2}, {"type": "flatten"}, {"type": "dense", "units": 10}],
-                 (28, 28, 1), 14 * 14 * 1 * 10 + 10, id="pooling-has-no-parameters-but-halves-the-size"),
+                 (28, 28, 1), [0, 0, 14 * 14 * 1 * 10 + 10], id="pooling-has-no-parameters-but-halves-the-size"),
     pytest.param([{"type": "conv2d", "filters": 4, "kernel_size": (3, 5), "use_bias": False}],
-                 (32, 32, 3), 3 * 5 * 3 * 4, id="rgb-input-3x5-kernels-no-bias"),
+                 (32, 32, 3), [3 * 5 * 3 * 4], id="rgb-input-3x5-kernels-no-bias"),
+    pytest.param([{"type": "conv2d", "filters": 4, "kernel_size": 3}, {"type": "conv2d", "filters": 2,
+                                                                      "kernel_size": 3}], (8, 8, 3),
+                 [3 * 3 * 3 * 4 + 4, 3 * 3 * 4 * 2 + 2], id="the-second-conv-sees-the-first-ones-4-filters"),
     pytest.param([{"type": "flatten"}, {"type": "dense", "units": 1, "use_bias": False}], (28, 28, 1),
-                 784, id="one-dense-unit-on-a-flattened-28x28-image"),
-    pytest.param([{"type": "dense", "units": 5}], (4, 4, 3), 3 * 5 + 5, id="dense-on-hwc-acts-on-the-last-axis"),
+                 [0, 784], id="one-dense-unit-on-a-flattened-28x28-image"),
+    pytest.param([{"type": "dense", "units": 5}], (4, 4, 3), [3 * 5 + 5], id="dense-on-hwc-acts-on-the-last-axis"),
 ])
-def test_count_params_follows_the_shape_through_the_layers(layers, input_shape, expected):
-    check_int(ex.count_params(layers, input_shape), expected, call_text("count_params", layers, input_shape))
+def test_count_params_follows_the_shape_through_the_layers(layers, input_shape, layer_counts):
+    check_int(ex.count_params(layers, input_shape), sum(layer_counts), call_text("count_params", layers, input_shape),
+              mistakes=count_params_mistakes(layers, layer_counts))
 
 
 @pytest.mark.parametrize("layers, input_shape, rule", [

@@ -16,6 +16,7 @@ import pytest
 
 from autograder import course
 from autograder.stubs import EXERCISE_NAMES, ROOT
+from exercises import mistakes
 
 SAMPLE = ROOT / "examples" / "sample_class"
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
@@ -97,6 +98,7 @@ def test_the_malicious_zip_is_refused_and_nothing_is_extracted_outside(sample):
     ("kim_segfault", "crashed (SIGSEGV)"),
     ("leo_tamperer", "expected numpy.ndarray, got ex01_convolution.AlwaysEqual"),
     ("dan_offbyone", "hint: the output has H - kh + 1 rows"),
+    ("ivy_bias_miscount", f"hint: {mistakes.BIAS_PER_WEIGHT}"),
     ("cara_stubs", "is not implemented yet"),
     ("ben_loops", "not submitted: ex02_padding.py"),
 ], ids=lambda v: v if "_" in v else None)

@@ -9,19 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exercises.checks import (
-    SHORT_OUTPUT,
-    call_text,
-    check_array,
-    check_raises_value_error,
-    check_unchanged,
-    loop_mistakes,
-)
-
-OFF_BY_ONE = SHORT_OUTPUT
-FLIPPED = "you flipped the kernel: that is true convolution (convolve2d), not correlate2d"
-OVERFLOW = ("uint8 products wrap around at 256: convert the image and the kernel to float64 "
-            "before multiplying")
+from exercises.checks import call_text, check_array, check_raises_value_error, check_unchanged
+from exercises.mistakes import SHORT_OUTPUT, UINT8_WRAPPED, convolve_mistakes, correlate_mistakes, uint8_mistakes
 
 
 def _wrapped_uint8_correlation(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -31,10 +20,10 @@ def _wrapped_uint8_correlation(image: np.ndarray, kernel: np.ndarray) -> np.ndar
 
 
 def _correlate_mistakes(reference, image: np.ndarray, kernel: np.ndarray, expected: np.ndarray) -> list:
-    return [
-        (reference.correlate2d(image, kernel[::-1, ::-1]), FLIPPED),
-        *loop_mistakes(expected, kernel.shape),
-    ]
+    """Answers of known correlate2d bugs, from the reference's correlations of the kernel turned around."""
+    square = kernel.shape[0] == kernel.shape[1]
+    return correlate_mistakes(expected, kernel.shape, flipped=reference.correlate2d(image, kernel[::-1, ::-1]),
+                              transposed=reference.correlate2d(image, kernel.T) if square else None)
 
 
 @pytest.mark.points(1)
@@ -67,8 +56,7 @@ def test_correlate2d_with_an_image_sized_kernel_gives_a_single_value(student, re
     kernel = rng.normal(size=image.shape)
     expected = reference.correlate2d(image, kernel)
     check_array(student.correlate2d(image, kernel), expected, call_text("correlate2d", image, kernel),
-                mistakes=[(reference.correlate2d(image, kernel[::-1, ::-1]), FLIPPED),
-                          (np.zeros((0, 0)), OFF_BY_ONE)],
+                mistakes=[*_correlate_mistakes(reference, image, kernel, expected), (np.zeros((0, 0)), SHORT_OUTPUT)],
                 hint="a kernel as large as the image fits in one position only: the output is 1 x 1")
 
 
@@ -78,9 +66,9 @@ def test_correlate2d_of_a_uint8_image_and_kernel_returns_exact_floats(student, r
     kernel = rng.integers(1, 6, size=(3, 3), dtype=np.uint8)
     expected = reference.correlate2d(image, kernel)
     check_array(student.correlate2d(image, kernel), expected, call_text("correlate2d", image, kernel),
-                mistakes=[(_wrapped_uint8_correlation(image, kernel), OVERFLOW),
+                mistakes=[*uint8_mistakes(expected, wrapped_products=_wrapped_uint8_correlation(image, kernel)),
                           *_correlate_mistakes(reference, image, kernel, expected)],
-                hint=OVERFLOW)
+                hint=UINT8_WRAPPED)
 
 
 @pytest.mark.points(1)
@@ -97,18 +85,14 @@ def test_convolve2d_flips_the_kernel_on_both_axes(student, reference, rng, shape
         kernel = rng.normal(size=kernel_shape)
     expected = reference.convolve2d(image, kernel)
     check_array(student.convolve2d(image, kernel), expected, call_text("convolve2d", image, kernel),
-                mistakes=[
-                    (reference.correlate2d(image, kernel),
-                     "the kernel was not flipped: that is correlate2d; flip it with kernel[::-1, ::-1]"),
-                    (reference.correlate2d(image, kernel[::-1, :]),
-                     "only the rows were flipped (up-down): flip the columns too, kernel[::-1, ::-1]"),
-                    (reference.correlate2d(image, kernel[:, ::-1]),
-                     "only the columns were flipped (left-right): flip the rows too, kernel[::-1, ::-1]"),
-                    (reference.correlate2d(image, np.rot90(kernel)),
-                     "np.rot90(kernel) turns the kernel by 90 degrees; convolution turns it by 180"),
-                    (expected[:-1, :-1], OFF_BY_ONE),
-                ],
-                hint=OVERFLOW if dtype == np.uint8 else None)
+                mistakes=convolve_mistakes(
+                    expected, kernel.shape, not_flipped=reference.correlate2d(image, kernel),
+                    rows_flipped=reference.correlate2d(image, kernel[::-1, :]),
+                    cols_flipped=reference.correlate2d(image, kernel[:, ::-1]),
+                    # A non-square kernel transposed or turned by 90 degrees gives the same wrong shape: rot90's.
+                    transposed=reference.correlate2d(image, kernel.T) if len(set(kernel.shape)) == 1 else None,
+                    rotated=reference.correlate2d(image, np.rot90(kernel))),
+                hint=UINT8_WRAPPED if dtype == np.uint8 else None)
 
 
 @pytest.mark.points(1)

@@ -12,15 +12,14 @@ import numpy as np
 import pytest
 
 from exercises.checks import call_text, check_array, check_int, check_raises_value_error
-
-FLIPPED = "you flipped the kernel: conv2d is a cross-correlation, the kernel is used as it is"
-TOP_LEFT = ("an odd total of 'same' padding puts the extra zero row/column at the bottom/right, as "
-            "TensorFlow does: total // 2 before, the rest after")
-SAME_ROUNDS_UP = "'same' rounds up: ceil(n / s), e.g. -(-n // s), not n // s or round(n / s)"
-CONV2D_RULE = ("out[i, j] = sum over a, b of padded[i * s + a, j * s + b] * kernel[a, b], with shape "
-               "(output_size(H, kh, padding, s), output_size(W, kw, padding, s))")
-IGNORED_STRIDE = ("the kernel moves `stride` pixels at a time: keep every stride-th position, so there are "
-                  "output_size(H, kh, padding, stride) rows")
+from exercises.mistakes import (
+    CONV2D_RULE,
+    SAME_PADS,
+    conv2d_mistakes,
+    output_size_mistakes,
+    uint8_mistakes,
+    zero_pad_mistakes,
+)
 
 
 def _pads(n: int, k: int, padding, stride: int) -> tuple[int, int]:
@@ -42,19 +41,15 @@ def _conv2d_mistakes(reference, image, kernel, padding, stride) -> list:
     def padded_conv(pad_pairs, kern=kernel, step=stride):
         return reference.conv2d(reference.zero_pad(image, pad_pairs), kern, "valid", step)
 
-    out_h, out_w = reference.output_size(height, kh, padding, stride), reference.output_size(width, kw, padding, stride)
-    every_position = padded_conv(pads, step=1)
-    mistakes = [
-        (padded_conv(pads, kern=kernel[::-1, ::-1]), FLIPPED),
-        (every_position, IGNORED_STRIDE),
-        (every_position[:out_h, :out_w], IGNORED_STRIDE),
-        (np.zeros((out_h - 1, out_w - 1)),
-         "one row and column short: output_size is floor((n + 2p - k) / s) + 1, count the first position"),
-    ]
+    extra_before = []
+    if padding == "same":  # the extra zero of an odd total before instead of after: on the rows, columns or both
+        rows, cols = ((after, before) for before, after in pads)
+        extra_before = [padded_conv(swapped) for swapped in ((rows, cols), (rows, pads[1]), (pads[0], cols))
+                        if swapped != pads]
+    mistakes = conv2d_mistakes(reference.conv2d(image, kernel, padding, stride),
+                               flipped=padded_conv(pads, kern=kernel[::-1, ::-1]),
+                               every_position=padded_conv(pads, step=1), extra_before=extra_before)
     if padding == "same":
-        swapped = tuple((after, before) for before, after in pads)
-        if swapped != pads:
-            mistakes.append((padded_conv(swapped), TOP_LEFT))
         symmetric = tuple(((k - 1) // 2, (k - 1) // 2) for k in (kh, kw))
         mistakes.append((padded_conv(symmetric),
                          "'same' pads a total of max((ceil(n / s) - 1) * s + k - n, 0) zeros per axis; "
@@ -73,14 +68,8 @@ def test_zero_pad_with_an_int_pads_all_four_sides(student, reference, rng):
     # The int form is tried on a 2-D image and on a 3-D image, whose channel axis is never padded.
     for image in (rng.normal(size=(height, width)), rng.normal(size=(height, width, 3))):
         expected = reference.zero_pad(image, pad)
-        mistakes = [(reference.zero_pad(image, ((pad, 0), (pad, 0))),
-                     "an int pad puts that many zeros on all four sides, not only top and left"),
-                    (reference.zero_pad(image, ((0, pad), (0, pad))),
-                     "an int pad puts that many zeros on all four sides, not only bottom and right")]
-        if image.ndim == 3:
-            mistakes.append((np.pad(image, pad), "np.pad(image, pad) with an int pads the channel axis too: "
-                             "channels are never padded, use ((p, p), (p, p), (0, 0))"))
-        check_array(student.zero_pad(image, pad), expected, call_text("zero_pad", image, pad), mistakes=mistakes)
+        check_array(student.zero_pad(image, pad), expected, call_text("zero_pad", image, pad),
+                    mistakes=zero_pad_mistakes(image, pad))
 
 
 @pytest.mark.points(1)
@@ -90,14 +79,8 @@ def test_zero_pad_with_pairs_pads_rows_and_columns_but_never_channels(student, r
     pad = ((top, bottom), (left, right))
     expected = reference.zero_pad(image, pad)
     check_array(student.zero_pad(image, pad), expected, call_text("zero_pad", image, pad),
-                mistakes=[(np.pad(image, (pad[0], pad[1], pad[1])),
-                           "the channel axis was padded too: channels are never padded, use (0, 0) for it"),
-                          (np.pad(image, (pad[0], pad[1], pad[0])),
-                           "the channel axis was padded too: channels are never padded, use (0, 0) for it"),
-                          (reference.zero_pad(image, (pad[1], pad[0])),
-                           "pad is ((top, bottom), (left, right)): the first pair is for the rows"),
-                          (reference.zero_pad(image, ((top, left), (bottom, right))),
-                           "pad is ((top, bottom), (left, right)): each pair is (before, after) on one axis")])
+                mistakes=zero_pad_mistakes(image, pad, swapped=reference.zero_pad(image, (pad[1], pad[0])),
+                                           mixed=reference.zero_pad(image, ((top, left), (bottom, right)))))
 
 
 @pytest.mark.points(1)
@@ -106,14 +89,10 @@ def test_output_size_follows_keras_for_valid_full_and_int_padding(student, refer
         n, stride = int(rng.integers(8, 40)), int(rng.integers(1, 4))
         k = int(rng.integers(2, 8))
         expected = reference.output_size(n, k, padding, stride)
-        p = 0 if padding == "valid" else k - 1 if padding == "full" else padding
         check_int(student.output_size(n, k, padding, stride), expected,
                   call_text("output_size", n, k, padding, stride),
                   hint="output = floor((n + 2p - k) / s) + 1, with p = 0 for 'valid' and k - 1 for 'full'",
-                  mistakes=[((n + 2 * p - k) // stride, "add 1: the first kernel position counts too"),
-                            (n + 2 * p - k + 1, "divide by the stride: floor((n + 2p - k) / s) + 1"),
-                            ((n + 2 * p - k + 1) // stride,
-                             "divide (n + 2p - k) by the stride first, then add 1")])
+                  mistakes=output_size_mistakes(n, k, padding, stride))
 
 
 @pytest.mark.points(1)
@@ -125,8 +104,7 @@ def test_output_size_with_same_padding_is_the_ceiling_of_n_over_stride(student, 
         expected = reference.output_size(n, k, "same", stride)
         check_int(student.output_size(n, k, "same", stride), expected,
                   call_text("output_size", n, k, "same", stride),
-                  mistakes=[(n // stride, SAME_ROUNDS_UP), (round(n / stride), SAME_ROUNDS_UP),
-                            ((n - k) // stride + 1, "with 'same' the kernel size does not matter: ceil(n / s)")])
+                  mistakes=output_size_mistakes(n, k, "same", stride))
 
 
 @pytest.mark.points(1)
@@ -138,16 +116,21 @@ def test_output_size_with_same_padding_is_the_ceiling_of_n_over_stride(student, 
     pytest.param((9, 10), (3, 4), 1, 2, id="H9-W10-k3x4-s2-pad1"),
 ])
 def test_conv2d_matches_the_reference(student, reference, rng, shape, kernel_shape, padding, stride):
-    if padding == "valid":
+    uint8 = padding == "valid"
+    if uint8:  # whose products wrap around at 256 unless computed in float
         image = rng.integers(0, 256, size=shape, dtype=np.uint8)
-        kernel = rng.integers(-4, 5, size=kernel_shape).astype(np.float64)
+        kernel = rng.integers(0, 5, size=kernel_shape, dtype=np.uint8)
     else:
         image = rng.normal(size=shape)
         kernel = rng.normal(size=kernel_shape)
     expected = reference.conv2d(image, kernel, padding, stride)
+    mistakes = _conv2d_mistakes(reference, image, kernel, padding, stride)
+    if uint8:
+        windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)[::stride, ::stride]
+        mistakes += uint8_mistakes(expected, wrapped_products=(windows * kernel).sum(axis=(2, 3)))  # uint8 wraps
     check_array(student.conv2d(image, kernel, padding, stride), expected,
                 call_text("conv2d", image, kernel, padding=padding, stride=stride),
-                mistakes=_conv2d_mistakes(reference, image, kernel, padding, stride), hint=CONV2D_RULE)
+                mistakes=mistakes, hint=SAME_PADS if padding == "same" else CONV2D_RULE)
 
 
 @pytest.mark.points(1)

@@ -10,44 +10,63 @@ import numpy as np
 import pytest
 
 from exercises.checks import call_text, check_array, check_raises_value_error, check_unchanged
+from exercises.mistakes import (
+    UINT8_WRAPPED,
+    bias_activation_mistakes,
+    feature_maps_mistakes,
+    layout_mistakes,
+    relu_mistakes,
+    uint8_mistakes,
+)
 
-FLIPPED = "you flipped the kernels: a convolutional layer cross-correlates, the kernels are used as they are"
-CHANNELS_FIRST = ("the maps are stacked on the first axis (K, H, W): Keras stacks them last, (H, W, K); "
-                  "use np.stack(maps, axis=-1)")
-RESHAPED = ("reshape does not move axes: (K, H, W) reshaped to (H, W, K) scrambles the maps; "
-            "stack them with np.stack(maps, axis=-1) or use np.moveaxis")
-TOP_LEFT = ("'same' padding with an even kernel puts the extra zero row/column at the bottom/right, as "
-            "TensorFlow does: (kh - 1) // 2 rows on top, the rest at the bottom")
+
+def _pads(kernels: np.ndarray, padding: str, extra_on_top: bool = False) -> tuple:
+    """The ((top, bottom), (left, right)) zeros 'same' puts around the image (none for 'valid'); with
+    `extra_on_top`, the extra zero of an even kernel goes on top/left instead of at the bottom/right."""
+    if padding != "same":
+        return (0, 0), (0, 0)
+    kh, kw = kernels.shape[:2]
+    top, left = (kh // 2, kw // 2) if extra_on_top else ((kh - 1) // 2, (kw - 1) // 2)
+    return (top, kh - 1 - top), (left, kw - 1 - left)
 
 
-def _layout_mistakes(expected: np.ndarray) -> list:
-    """Answers with the right numbers in the wrong layout."""
-    channels_first = np.moveaxis(expected, -1, 0)  # (K, H', W')
-    return [(channels_first, CHANNELS_FIRST), (channels_first.reshape(expected.shape), RESHAPED)]
+def _padded(image: np.ndarray, pads: tuple) -> np.ndarray:
+    return np.pad(image, pads + ((0, 0),) * (image.ndim - 2))  # keeps the image's dtype
 
 
 def _top_left_padded_maps(reference, image, kernels):
     """What 'same' gives when the extra zero goes on top/left: 'valid' maps of a top-left-heavy padded image."""
-    kh, kw = kernels.shape[:2]
-    top, left = kh // 2, kw // 2  # the extra zero on top/left instead of at the bottom/right
-    pads = ((top, kh - 1 - top), (left, kw - 1 - left)) + ((0, 0),) * (image.ndim - 2)
-    return reference.feature_maps(np.pad(image.astype(np.float64), pads), kernels, padding="valid")
+    pads = _pads(kernels, "same", extra_on_top=True)
+    return reference.feature_maps(_padded(image.astype(np.float64), pads), kernels, padding="valid")
+
+
+def _channel_maps(reference, image, kernels, padding) -> list[np.ndarray]:
+    """The right maps of each input channel alone, (H', W', K) each."""
+    return [reference.feature_maps(image[..., c:c + 1], kernels[:, :, c:c + 1, :], padding=padding)
+            for c in range(image.shape[2])]
+
+
+def _wrapped_products(image, kernels, padding) -> np.ndarray:
+    """What maps summed from uint8 products give: every product of a uint8 pixel and weight wraps modulo 256."""
+    padded = _padded(image, _pads(kernels, padding))
+    if padded.ndim == 2:
+        padded, kernels = padded[:, :, None], kernels[:, :, None, :]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, kernels.shape[:3])[:, :, 0]  # (H', W', kh, kw, C)
+    return (windows[..., None] * kernels).sum(axis=(2, 3, 4)).astype(np.float64)  # uint8 * uint8 wraps
 
 
 @pytest.mark.points(1)
 def test_relu_zeroes_the_negative_values(student, reference, rng):
     x = rng.normal(size=(int(rng.integers(3, 7)), int(rng.integers(3, 7)), 2))
     expected = reference.relu(x)
-    check_array(student.relu(x), expected, call_text("relu", x),
-                mistakes=[(np.abs(x), "relu sets negative values to 0; np.abs flips their sign instead"),
-                          (np.minimum(x, 0), "relu keeps the positive values: np.maximum(x, 0)")])
+    check_array(student.relu(x), expected, call_text("relu", x), mistakes=relu_mistakes(x))
 
 
 @pytest.mark.points(1)
 def test_relu_of_an_integer_array_returns_floats(student, reference, rng):
     x = rng.integers(-100, 100, size=(int(rng.integers(3, 9)), int(rng.integers(3, 9)))).astype(np.int8)
     expected = reference.relu(x)
-    check_array(student.relu(x), expected, call_text("relu", x),
+    check_array(student.relu(x), expected, call_text("relu", x), mistakes=relu_mistakes(x),
                 hint="return a float array, e.g. np.maximum(x.astype(np.float64), 0.0)")
 
 
@@ -77,12 +96,9 @@ def test_feature_maps_of_a_grayscale_image_stack_one_map_per_kernel_on_the_last_
     image = rng.normal(size=shape)
     kernels = rng.normal(size=kernels_shape)
     expected = reference.feature_maps(image, kernels)
-    mistakes = _layout_mistakes(expected) + [
-        (reference.feature_maps(image, kernels[::-1, ::-1]), FLIPPED),
-        (_top_left_padded_maps(reference, image, kernels), TOP_LEFT),
-        (reference.feature_maps(image, kernels, padding="valid"),
-         "padding defaults to 'same': the maps keep the image's height and width"),
-    ]
+    mistakes = feature_maps_mistakes(expected, kernels.shape,
+                                     flipped=reference.feature_maps(image, kernels[::-1, ::-1]),
+                                     top_left=_top_left_padded_maps(reference, image, kernels))
     check_array(student.feature_maps(image, kernels), expected, call_text("feature_maps", image, kernels),
                 mistakes=mistakes)
 
@@ -94,21 +110,22 @@ def test_feature_maps_of_a_grayscale_image_stack_one_map_per_kernel_on_the_last_
 ])
 def test_feature_maps_of_a_multichannel_image_sum_the_channels(
         student, reference, rng, shape, kernels_shape, padding):
-    if padding == "same":
+    uint8 = padding == "same"
+    if uint8:  # whose products wrap around at 256 unless computed in float
         image = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        kernels = rng.integers(0, 4, size=kernels_shape, dtype=np.uint8)
     else:
         image = rng.normal(size=shape)
-    kernels = rng.normal(size=kernels_shape)
+        kernels = rng.normal(size=kernels_shape)
     expected = reference.feature_maps(image, kernels, padding=padding)
-    mistakes = _layout_mistakes(expected) + [
-        (reference.feature_maps(image[..., 0], kernels[:, :, 0, :], padding=padding),
-         "only the first input channel was used: a map sums the correlations of all C channels"),
-        (expected / shape[2], "the channels are summed, not averaged"),
-        (reference.feature_maps(image, kernels[::-1, ::-1], padding=padding), FLIPPED),
-    ]
+    mistakes = feature_maps_mistakes(expected, kernels.shape, padding,
+                                     flipped=reference.feature_maps(image, kernels[::-1, ::-1], padding=padding),
+                                     channel_maps=_channel_maps(reference, image, kernels, padding))
+    if uint8:
+        mistakes += uint8_mistakes(expected, wrapped_products=_wrapped_products(image, kernels, padding))
     check_array(student.feature_maps(image, kernels, padding=padding), expected,
                 call_text("feature_maps", image, kernels, padding=padding), mistakes=mistakes,
-                hint="convert a uint8 image to float64 first" if image.dtype == np.uint8 else None)
+                hint=UINT8_WRAPPED if uint8 else None)
 
 
 @pytest.mark.points(1)
@@ -120,19 +137,12 @@ def test_feature_maps_add_one_bias_per_map_then_apply_the_activation(student, re
     image = rng.normal(size=(7, 8, 2))
     kernels = rng.normal(size=(3, 3, 2, 3))
     bias = rng.normal(scale=2.0, size=3)
-    functions = {"relu": reference.relu, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh}
+    plain = reference.feature_maps(image, kernels, None, "same", None)
     for activation in activations:
         expected = reference.feature_maps(image, kernels, bias, "same", activation)
-        plain = reference.feature_maps(image, kernels, None, "same", None)
         check_array(student.feature_maps(image, kernels, bias, "same", activation), expected,
                     call_text("feature_maps", image, kernels, bias, "same", activation),
-                    mistakes=_layout_mistakes(expected) + [
-                        (functions[activation](plain) + bias,
-                         "the activation comes after the bias: activation(maps + bias)"),
-                        (functions[activation](plain), "the bias was not added: map k gets bias[k]"),
-                        (functions[activation](plain + bias[0]), "map k gets its own bias[k], not bias[0]"),
-                        (plain + bias, f"the activation {activation!r} was not applied"),
-                    ])
+                    mistakes=layout_mistakes(expected) + bias_activation_mistakes(plain, bias, activation))
 
 
 @pytest.mark.points(1)

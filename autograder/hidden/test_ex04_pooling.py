@@ -10,38 +10,16 @@ import numpy as np
 import pytest
 
 from exercises.checks import call_text, check_array, check_raises_value_error
-
-IGNORED_STRIDE = ("the windows move `stride` pixels at a time (stride defaults to pool_size only when it is "
-                  "None): H' = floor((H - pool_size) / stride) + 1")
-CEIL = ("windows that would stick out of the map are dropped ('valid'): H' = floor((H - p) / s) + 1, "
-        "so the last rows/columns of a map that the windows do not fit are ignored")
-CHANNELS_FIRST = "the channel axis stays last: (H', W', C), not (C, H', W')"
+from exercises.mistakes import pool_mistakes
 
 
 def _pool_mistakes(reference, x, pool_size, stride, kind) -> list:
-    """Answers of known pooling bugs, computed with the reference."""
-    pool = getattr(reference, kind)
-    expected = pool(x, pool_size, stride)
+    """Answers of known pooling bugs, from the reference's answers: this call's, the same windows moved by
+    pool_size (the stride ignored) and the other kind of pooling."""
     other = reference.average_pool2d if kind == "max_pool2d" else reference.max_pool2d
-    mistakes = [
-        (pool(x, pool_size, None), IGNORED_STRIDE),
-        (other(x, pool_size, stride), f"that is {other.__name__}, not {kind}"),
-        (np.moveaxis(expected, -1, 0), CHANNELS_FIRST),
-    ]
-    # Keeping windows that stick out of the map gives more rows/columns; only the shape matters here.
-    step, (height, width) = stride or pool_size, x.shape[:2]
-    for size in (lambda n: -(-n // step), lambda n: -(-(n - pool_size) // step) + 1):
-        mistakes.append((np.zeros((size(height), size(width)) + x.shape[2:]), CEIL))
-    if kind == "max_pool2d":
-        mistakes.append((np.maximum(expected, 0.0),
-                         "a running maximum that starts at 0 is wrong for negative values: start from the "
-                         "window's first element or use -np.inf (or take .max() of the window)"))
-    else:
-        p2 = pool_size * pool_size
-        mistakes += [(expected * pool_size, "divide the window sum by pool_size**2 elements, not by pool_size"),
-                     (expected * p2, "average pooling divides the window sum by pool_size**2"),
-                     (np.floor(expected), "the mean was truncated to an integer: compute in float64")]
-    return mistakes
+    return pool_mistakes(x, getattr(reference, kind)(x, pool_size, stride), kind, pool_size, stride,
+                         stride_ignored=getattr(reference, kind)(x, pool_size, None),
+                         other=other(x, pool_size, stride))
 
 
 def _check_pool(student, reference, x, pool_size, stride, kind) -> None:

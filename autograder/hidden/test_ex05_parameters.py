@@ -10,19 +10,7 @@ from __future__ import annotations
 import pytest
 
 from exercises.checks import call_text, check_int, check_raises_value_error
-
-
-def _conv_mistakes(kh: int, kw: int, channels: int, filters: int, use_bias: bool) -> list[tuple[int, str]]:
-    weights = kh * kw * channels * filters
-    bias = filters if use_bias else 0
-    return [
-        (kh * kw * filters + bias, "each kernel has one kh x kw slice per input channel: multiply by in_channels"),
-        (2 * weights, "there is one bias per filter, not one per weight"),
-        (weights + (0 if use_bias else filters),
-         "one bias per filter when use_bias is True, none when it is False"),
-        (kh * channels * filters + bias, "a kernel has kh * kw weights per channel (kernel_size k means k x k)"),
-        (kh * kw * channels + bias, "multiply by the number of filters: each filter has its own kernel"),
-    ]
+from exercises.mistakes import conv_params_mistakes, count_params_mistakes, dense_params_mistakes, stack_mistakes
 
 
 @pytest.mark.points(1)
@@ -40,7 +28,7 @@ def test_conv2d_params_counts_the_weights_of_every_kernel_and_one_bias_per_filte
     check_int(student.conv2d_params(kernel_size, channels, filters), expected,
               call_text("conv2d_params", kernel_size, channels, filters),
               hint="kh * kw * in_channels * filters weights, plus filters biases",
-              mistakes=_conv_mistakes(kh, kw, channels, filters, True))
+              mistakes=conv_params_mistakes(kernel_size, channels, filters))
 
 
 @pytest.mark.points(1)
@@ -49,7 +37,7 @@ def test_conv2d_params_without_bias_counts_only_the_weights(student, reference, 
     expected = reference.conv2d_params((kh, kw), channels, filters, use_bias=False)
     check_int(student.conv2d_params((kh, kw), channels, filters, use_bias=False), expected,
               call_text("conv2d_params", (kh, kw), channels, filters, use_bias=False),
-              mistakes=_conv_mistakes(kh, kw, channels, filters, False))
+              mistakes=conv_params_mistakes((kh, kw), channels, filters, use_bias=False))
 
 
 @pytest.mark.points(1)
@@ -57,9 +45,7 @@ def test_dense_params_counts_one_weight_per_input_and_unit_plus_one_bias_per_uni
     in_features, units = int(rng.integers(10, 1000)), int(rng.integers(2, 130))
     expected = reference.dense_params(in_features, units)
     check_int(student.dense_params(in_features, units), expected, call_text("dense_params", in_features, units),
-              mistakes=[(in_features * units, "a Dense layer has one bias per unit (use_bias defaults to True)"),
-                        (in_features * units + in_features, "there is one bias per unit, not one per input"),
-                        (in_features + units, "every input is connected to every unit: in_features * units")])
+              mistakes=dense_params_mistakes(in_features, units))
 
 
 @pytest.mark.points(1)
@@ -68,7 +54,7 @@ def test_dense_params_without_bias_counts_only_the_weights(student, reference, r
     expected = reference.dense_params(in_features, units, use_bias=False)
     check_int(student.dense_params(in_features, units, use_bias=False), expected,
               call_text("dense_params", in_features, units, use_bias=False),
-              mistakes=[(in_features * units + units, "use_bias=False: no biases")])
+              mistakes=dense_params_mistakes(in_features, units, use_bias=False))
 
 
 def _random_stack(rng, case: str) -> tuple[list[dict], tuple[int, int, int]]:
@@ -104,18 +90,15 @@ def _random_stack(rng, case: str) -> tuple[list[dict], tuple[int, int, int]]:
     return layers + dense, shape
 
 
-def _edited(layers: list[dict], types: tuple[str, ...], drop: tuple[str, ...] = (), **changes) -> list[dict]:
-    """The stack with the layers of some types changed: keys dropped or set (the other layers untouched)."""
-    return [{**{k: v for k, v in layer.items() if k not in drop}, **changes} if layer["type"] in types
-            else dict(layer) for layer in layers]
-
-
 def _count_text(layers: list[dict], input_shape: tuple[int, ...]) -> str:
     """`count_params([conv2d, max_pool2d, ...], (28, 28, 1))`: the call, with the layer types spelled out."""
     return f"count_params([{', '.join(str(layer['type']) for layer in layers)}], {input_shape})"
 
 
-POOLS, CONVS, DENSES = ("max_pool2d", "average_pool2d"), ("conv2d",), ("dense",)
+def _layer_counts(reference, layers: list[dict], input_shape: tuple[int, ...]) -> list[int]:
+    """The reference's parameters of each layer: the counts of the stack's growing prefixes, differenced."""
+    totals = [reference.count_params(layers[:end], input_shape) for end in range(len(layers) + 1)]
+    return [after - before for before, after in zip(totals[:-1], totals[1:], strict=True)]
 
 
 @pytest.mark.points(1)
@@ -123,20 +106,8 @@ POOLS, CONVS, DENSES = ("max_pool2d", "average_pool2d"), ("conv2d",), ("dense",)
 def test_count_params_follows_the_shape_through_a_random_lenet_like_stack(student, reference, rng, case):
     layers, input_shape = _random_stack(rng, case)
     expected = reference.count_params(layers, input_shape)
-    candidates = [
-        ([layer for layer in layers if layer["type"] not in POOLS],
-         "pooling has no parameters but shrinks the maps: a dense layer after it sees fewer features"),
-        (_edited(layers, CONVS, drop=("strides",)),
-         "a stride shrinks the output: ceil(H / s) for 'same', floor((H - k) / s) + 1 for 'valid'"),
-        (_edited(layers, CONVS, drop=("padding",)),
-         "'same' padding keeps the size (ceil(H / s)); only 'valid' shrinks it"),
-        (_edited(layers, CONVS, drop=("use_bias",)), "use_bias=False removes that conv layer's biases"),
-        (_edited(layers, DENSES, drop=("use_bias",)), "use_bias=False removes that dense layer's biases"),
-        (_edited(layers, CONVS, use_bias=False), "a Conv2D layer has one bias per filter"),
-        (_edited(layers, DENSES, use_bias=False), "a Dense layer has one bias per unit"),
-    ]
-    mistakes = []
-    for wrong_layers, hint in candidates:
+    mistakes = count_params_mistakes(layers, _layer_counts(reference, layers, input_shape))
+    for wrong_layers, hint in stack_mistakes(layers):
         try:
             mistakes.append((reference.count_params(wrong_layers, input_shape), hint))
         except ValueError:  # the mistaken stack may not fit its input: then no student reaches that count
