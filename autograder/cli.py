@@ -13,6 +13,9 @@ def _grade(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from autograder.grading import processes
+
+    processes.start_server()  # Its imports (about a second) overlap the ones below.
     from autograder.grading import batch, report
     from autograder.sandbox import isolation
 

@@ -139,6 +139,8 @@ def answer_figure(got: np.ndarray, expected: np.ndarray, path: Path) -> None:
     difference = got - expected
     limit = max(float(np.abs(difference).max()), 1e-12)
     span = max(high - low, 1e-12)
+    if not np.isfinite([low, high, limit, span]).all():
+        raise ValueError("the values are too large (or not finite) to picture")
     scale = f"dark {low:.3g} to yellow {high:.3g}"
     panels = [(colormaps["viridis"]((got - low) / span), f"your answer{where}", scale),
               (colormaps["viridis"]((expected - low) / span), "expected", scale),
