@@ -237,13 +237,9 @@ class Sandbox:
         that differs from the model actually used gains nothing.
         """
         module = module or self.keras_modules[0]
-        if weights == "":
-            weights = self.weights_file
+        weights = self.weights_file if weights == "" else weights
         if weights is not None:
-            if Path(weights).name != weights or weights.startswith("."):
-                raise ValueError(f"weights must be a file name in the submission folder, got {weights!r}")
-            if not (self.submission_dir / weights).is_file():
-                raise NotSubmitted(f"not submitted: {weights}")
+            weights = self._weights_file(weights)
         timeout = self.keras_limits.call_timeout_s
         kwargs = {}
         if train is not None:
@@ -278,11 +274,7 @@ class Sandbox:
             arrays = self._request(module, {"op": "keras_train_weights", **student}, (),
                                    {"x_train": train[0], "y_train": train[1]}, keras=True, timeout=timeout)
         else:
-            weights = self.weights_file if weights == "" else weights
-            if weights is None or Path(weights).name != weights or weights.startswith("."):
-                raise ValueError(f"weights must be a file name in the submission folder, got {weights!r}")
-            if not (self.submission_dir / weights).is_file():
-                raise NotSubmitted(f"not submitted: {weights}")
+            weights = self._weights_file(weights)
             arrays = self._request(module, {"op": "keras_file_weights", **student, "weights": weights}, (), {},
                                    keras=True)
         if type(arrays) is not list or not all(type(w) is np.ndarray and w.dtype.kind == "f" for w in arrays):
@@ -292,6 +284,16 @@ class Sandbox:
     def _clean_keras_worker(self) -> WorkerProcess:
         """A Keras worker that imports no student module (it rebuilds models from their JSON)."""
         return self._start_worker("", keras=True)
+
+    def _weights_file(self, weights: str | None) -> str:
+        """The weights file name `weights` stands for ("" is the constructor's), checked to be a file of the
+        submission folder; raises `NotSubmitted` when it is missing."""
+        weights = self.weights_file if weights == "" else weights
+        if not isinstance(weights, str) or Path(weights).name != weights or weights.startswith("."):
+            raise ValueError(f"weights must be a file name in the submission folder, got {weights!r}")
+        if not (self.submission_dir / weights).is_file():
+            raise NotSubmitted(f"not submitted: {weights}")
+        return weights
 
     def fresh(self) -> None:
         """Make the next call run in a fresh worker process: nothing a call before it did (module state,
