@@ -1,5 +1,6 @@
 """A realistic class, different from the sample class: the same correct code handed in every accepted shape
-must score the same; a student with nothing gradable is flagged; a student's own exception is named.
+must score the same; a student with nothing gradable is flagged; a student's own exception is named; LeNet-5
+variants the contract allows earn every architecture point.
 
 Graded with `--lenet skip` and a short timeout; the numpy exercises ex01-ex05 carry the comparison.
 """
@@ -57,6 +58,41 @@ SHAPES = {
         **{f"mac/{n}.py": source(n) for n in NUMPY}, "mac/.DS_Store": b"\0\0\0\1Bud1",
         **{f"__MACOSX/mac/._{n}.py": b"\0\5\26\7" for n in NUMPY}}),
 }
+#: LeNet-5 variants the contract allows (activations as layers of their own, a leading Rescaling, max pooling,
+#: tanh): each passes the public test, and must earn every architecture point of the hidden suite too.
+LENET_VARIANTS = {
+    "lenet_activation_layers": """
+import keras
+L = keras.layers
+
+def build_lenet5(input_shape=(28, 28, 1), num_classes=10):
+    return keras.Sequential([
+        keras.Input(input_shape), L.Rescaling(1.0), L.Conv2D(6, 5, padding="same"), L.ReLU(),
+        L.AveragePooling2D(2), L.Conv2D(16, 5), L.LeakyReLU(), L.AveragePooling2D(2), L.Flatten(),
+        L.Dense(120), L.Activation("relu"), L.Dense(84), L.ReLU(), L.Dense(num_classes), L.Softmax()])
+
+def train_lenet5(model, x_train, y_train):
+    raise NotImplementedError
+""",
+    "lenet_max_pool_tanh": """
+import keras
+L = keras.layers
+
+def build_lenet5(input_shape=(28, 28, 1), num_classes=10):
+    inputs = keras.Input(input_shape)
+    x = L.Conv2D(6, (5, 5), padding="same", activation="tanh")(inputs)
+    x = L.MaxPooling2D((2, 2))(x)
+    x = L.Conv2D(16, (5, 5), activation="tanh")(x)
+    x = L.MaxPooling2D((2, 2))(x)
+    x = L.Flatten()(x)
+    x = L.Dense(120, activation="tanh")(x)
+    x = L.Dense(84, activation="tanh")(x)
+    return keras.Model(inputs, L.Dense(num_classes, activation="softmax")(x))
+
+def train_lenet5(model, x_train, y_train):
+    raise NotImplementedError
+""",
+}
 STUDENT = {"flat-folder": "flat", "wrapped-folder": "wrapped", "zip-of-repository": "repo",
            "notebooks": "notebooks", "macos-zip": "mac"}
 
@@ -71,6 +107,8 @@ def graded(tmp_path_factory):
     broken = source("ex01_convolution").replace("def correlate2d(", "def _unused(", 1) + (
         "\n\ndef correlate2d(image, kernel):\n    return 1 / 0\n")
     folder_of(class_dir / "divides", {"ex01_convolution.py": broken})
+    for student, module in LENET_VARIANTS.items():
+        folder_of(class_dir / student, {"ex06_lenet5.py": module})
     out = class_dir.parent / "out"
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", str(out),
                           "--lenet", "skip", "--timeout", "3", "--jobs", "2"],
@@ -90,6 +128,12 @@ def test_every_hand_in_shape_scores_the_same_as_the_flat_folder(graded):
         row = rows[student]
         assert [row[n] for n in NUMPY] == [reference[n] for n in NUMPY], shape
         assert row["status"] == "ok", shape
+
+
+@pytest.mark.parametrize("student", sorted(LENET_VARIANTS))
+def test_a_legitimate_lenet_variant_earns_every_architecture_point(graded, student):
+    _, rows = graded
+    assert (rows[student]["ex06_lenet5"], rows[student]["status"]) == ("5", "ok")
 
 
 def test_the_macos_junk_and_repository_extras_leave_no_noise_warnings_about_junk(graded):
