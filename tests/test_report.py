@@ -171,3 +171,26 @@ def test_feedback_html_shows_the_answer_pictures():
     result.tests[0].status, result.tests[0].output = PASSED, ""
     result.tests[1].figure = "convolve2d-flips.png"
     assert '<img src="convolve2d-flips.png"' in feedback_html(result)
+
+
+@pytest.mark.parametrize("totals, possible, expected", [
+    ([0, 5.5, 54.9, 55], 55, [1, 1, 0, 0, 0, 0, 0, 0, 0, 2]),   # a full mark lands in the top bin
+    ([12, 12, 30, 60], 55, [0, 0, 2, 0, 0, 1, 0, 0, 0, 1]),     # a bonus above `possible` widens the axis
+    ([], 0, [0] * 10),
+])
+def test_the_histogram_puts_every_total_in_one_bin(totals, possible, expected):
+    bins = report.histogram_bins(totals, possible)
+    assert [count for _, _, count in bins] == expected
+    assert bins[0][0] == 0 and bins[-1][1] == max(possible, *totals, 1)
+
+
+def test_the_histogram_svg_draws_each_bin_as_tall_as_its_count():
+    svg = report.histogram_svg([1, 1, 1, 20, 20, 55], 55)
+    heights = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', svg)]
+    titles = re.findall(r"<title>([^<]*)</title>", svg)
+    assert len(heights) == 10
+    assert heights[0] == pytest.approx(1.5 * heights[3], abs=0.2) == pytest.approx(3 * heights[9], abs=0.2)
+    assert titles[0] == "0-5.5 points: 3 students" and titles[9] == "49.5-55 points: 1 student"
+    HTMLParser().feed(svg)  # well-formed enough to parse
+    with pytest.raises(ValueError, match="bins must be at least 1"):
+        report.histogram_bins([1], 10, bins=0)

@@ -7,7 +7,6 @@ network), and every student links to the rendered feedback.html beside feedback.
 
 from __future__ import annotations
 
-import io
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -48,24 +47,30 @@ ATTENTION_ORDER = ["grader errors", "nothing graded", "invalid submission",
 HINT_PREFIX = "hint: "
 
 
-def histogram_svg(totals: list[float], possible: float) -> str:
-    """An inline SVG histogram of the students' totals, drawn with matplotlib."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+HISTOGRAM_BINS = 10
 
-    figure = Figure(figsize=(5, 2.6))
-    axes = figure.add_subplot()
+
+def histogram_bins(totals: list[float], possible: float, bins: int = HISTOGRAM_BINS) -> list[tuple[float, float, int]]:
+    """`bins` equal bins (low, high, students) over [0, max(possible, best total)]; the last bin includes its
+    upper edge, as numpy's histogram does, so a full mark lands in the top bin."""
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}")
     upper = max(possible, max(totals, default=0), 1)
-    axes.hist(totals, bins=10, range=(0, upper), color="#4a7bd0", edgecolor="white")
-    axes.set_xlabel("points")
-    axes.set_ylabel("students")
-    axes.yaxis.get_major_locator().set_params(integer=True)
-    figure.tight_layout()
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]
+    width = upper / bins
+    counts = [0] * bins
+    for total in totals:
+        counts[min(max(int(total // width), 0), bins - 1)] += 1
+    return [(index * width, (index + 1) * width, count) for index, count in enumerate(counts)]
+
+
+def histogram_svg(totals: list[float], possible: float) -> str:
+    """An inline SVG histogram of the students' totals: bars of `histogram_bins`, an integer student axis, and a
+    tooltip per bar. Drawn from a template, so writing the report imports no plotting library."""
+    bars = histogram_bins(totals, possible)
+    tallest = max(count for _, _, count in bars) or 1
+    step = max(1, -(-tallest // 5))  # At most about five gridlines, at whole numbers of students.
+    return _ENV.get_template("histogram.svg.j2").render(
+        bars=bars, tallest=-(-tallest // step) * step, step=step)
 
 
 def submitted(result: StudentResult, exercise: str) -> bool:
