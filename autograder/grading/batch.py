@@ -22,8 +22,7 @@ import solutions
 from autograder import course
 from autograder.course import GRADER_LOG, GRADES_CSV, OTTER_CSV, OTTER_ZIPS, OUTPUT_NAMES, REPORT_HTML, RESULTS_JSON
 from autograder.grading import intake, processes
-from autograder.grading import student as student_process
-from autograder.grading.student import GradingSpec
+from autograder.grading.spec import COUNT_HIDDEN_TESTS, GRADE_STUDENT, HIDDEN_DIR, GradingSpec
 from autograder.otter import crosscheck as otter_crosscheck
 from autograder.results import StudentResult, gradescope_results, load_student_result, write_atomic, write_grades_csv
 from autograder.sandbox import isolation
@@ -32,7 +31,7 @@ from autograder.verdicts import Status
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
 #: What no student's code may read: the reference solutions, the hidden suites and the kit's own tests.
-KIT_SECRETS = (Path(solutions.__file__).resolve().parent, student_process.HIDDEN_DIR, ROOT / "tests")
+KIT_SECRETS = (Path(solutions.__file__).resolve().parent, HIDDEN_DIR, ROOT / "tests")
 __all__ = ["BatchOptions", "grade_class", "grade_student", "GRADES_CSV", "REPORT_HTML", "OTTER_CSV", "OTTER_ZIPS",
            "GRADER_LOG", "OUTPUT_NAMES", "SAMPLE_CLASS"]
 #: Environment variables that name folders; made absolute once, before any grading process starts.
@@ -105,7 +104,7 @@ def hidden_test_count() -> int:
     """How many tests the hidden suite holds (its parametrized cases counted), collected once per process."""
     with tempfile.TemporaryDirectory(prefix="convkit-count-") as folder:
         answer, log = Path(folder) / "count", Path(folder) / "log"
-        code = processes.run(student_process.count_hidden_tests, (str(answer),), timeout=300, cwd=ROOT,
+        code = processes.run(COUNT_HIDDEN_TESTS, (str(answer),), timeout=300, cwd=ROOT,
                              environ=os.environ, log_path=log)
         count = int(answer.read_text()) if code == 0 and answer.is_file() else 0
         if count == 0:
@@ -143,7 +142,7 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
         log_path = scratch / "grading.log"
         scratch.chmod(0o711)
         try:
-            code = processes.run(student_process.main, ([str(spec_path)],), timeout=options.student_deadline(),
+            code = processes.run(GRADE_STUDENT, ([str(spec_path)],), timeout=options.student_deadline(),
                                  cwd=scratch, environ=environ, log_path=log_path)
         finally:
             # A grading process killed at its deadline never cleaned up after its workers; do it now.

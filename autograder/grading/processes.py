@@ -10,6 +10,7 @@ stdout and stderr sent to a log file, and a deadline after which it is killed.
 from __future__ import annotations
 
 import functools
+import importlib
 import multiprocessing
 import os
 import sys
@@ -34,7 +35,12 @@ def start_server() -> None:
     forkserver.ensure_running()
 
 
-def _child(target, args: tuple, cwd: str, environ: dict[str, str], log_path: str) -> None:
+def _resolve(target: str):
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def _child(target: str, args: tuple, cwd: str, environ: dict[str, str], log_path: str) -> None:
     os.environ.clear()
     os.environ.update(environ)
     os.chdir(cwd)
@@ -42,20 +48,24 @@ def _child(target, args: tuple, cwd: str, environ: dict[str, str], log_path: str
     for stream in (1, 2):
         os.dup2(log, stream)
     os.close(log)
-    code = target(*args)
+    code = _resolve(target)(*args)
     sys.stdout.flush()
     sys.stderr.flush()
     sys.exit(code or 0)
 
 
-def run(target, args: tuple, *, timeout: float, cwd: Path, environ: dict[str, str], log_path: Path) -> int | None:
-    """Run `target(*args)` (a module-level function returning an exit code) in a fresh grading process.
+def run(target: str, args: tuple, *, timeout: float, cwd: Path, environ: dict[str, str], log_path: Path) -> int | None:
+    """Run `target(*args)` in a fresh grading process: `target` names a module-level function returning an exit
+    code, as "package.module:function" (a name, so that the caller need not import what the server did).
 
     Returns its exit code, or None when it was still running at `timeout` seconds and was killed. What it
     printed is appended to `log_path`.
     """
     if not timeout > 0:
         raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
+    if not (isinstance(target, str) and all(part.isidentifier() for part in target.replace(".", ":").split(":"))
+            and target.count(":") == 1):
+        raise ValueError(f"target must be 'package.module:function', got {target!r}")
     process = _context().Process(target=_child, args=(target, args, str(cwd), dict(environ), str(log_path)))
     process.start()
     process.join(timeout)

@@ -15,7 +15,6 @@ import re
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ import pytest
 from autograder import course
 from autograder.course import FEEDBACK_MD, GRADER_LOG, RESULTS_JSON
 from autograder.grading import audit, feedback
+from autograder.grading.spec import HIDDEN_DIR, GradingSpec
 from autograder.results import (
     NOT_RUN,
     PASSED,
@@ -34,25 +34,8 @@ from autograder.results import (
 from autograder.verdicts import Reason, Status
 from exercises.checks import CheckFailure, SubmissionError
 
-HIDDEN_DIR = Path(__file__).resolve().parents[1] / "hidden"
 INTERNAL_ERROR = ("the grader could not finish this test (an internal error, not your fault); "
                   "your instructor has the details")
-
-
-@dataclass
-class GradingSpec:
-    """What one grading process needs; the batch writes it as JSON."""
-
-    student: str
-    submission_dir: str
-    out_dir: str
-    timeout_s: float = course.DEFAULTS.timeout_s
-    lenet: str = course.DEFAULTS.lenet
-    seed: int = course.DEFAULTS.seed
-    min_isolation: str = course.DEFAULTS.min_isolation
-    invalid: str = ""
-    files: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 #: pytest's own plugins that grading has no use for: each costs time on every student (unraisableexception

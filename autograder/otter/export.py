@@ -36,10 +36,10 @@ from importlib import metadata
 from pathlib import Path
 
 from autograder import course
+from autograder.hidden import HIDDEN_DIR
 from autograder.stubs import EXERCISE_NAMES, ROOT, kit_folder
 
 KERNEL_SOURCE = Path(__file__).resolve().parent / "kernel.py"
-HIDDEN_DIR = ROOT / "autograder" / "hidden"
 RUNTIME_PACKAGE = "convkit_otter"
 PUBLIC_TESTS_DIR = "otter_tests"
 DEFAULT_SEED = course.DEFAULTS.seed
