@@ -1003,6 +1003,58 @@ def test_row37_each_test_starts_in_a_fresh_worker_that_finds_nothing_of_the_test
         assert next_test["shm"] == []
 
 
+
+KERNEL_MEMORY = """
+import ctypes, ctypes.util, os
+
+libc = ctypes.CDLL(None, use_errno=True)
+librt = ctypes.CDLL(ctypes.util.find_library("rt") or "librt.so.1", use_errno=True)
+librt.mq_open.restype = ctypes.c_int
+libc.shmat.restype = ctypes.c_void_p
+KEY = 0x636b6974  # the same key in every test: a later test finds what an earlier one left
+
+def leave(tag):
+    # System V shared memory, a semaphore set and a message queue under a fixed key, and a POSIX queue.
+    segment = libc.shmget(KEY, 4096, 0o1600)  # IPC_CREAT | 0600
+    if segment >= 0:
+        address = libc.shmat(segment, None, 0)
+        ctypes.memmove(address, tag.encode() + b"\\0", len(tag) + 1)
+        libc.shmdt(ctypes.c_void_p(address))
+    semaphores = libc.semget(KEY, 1, 0o1600)
+    queue = libc.msgget(KEY, 0o1600)
+    posix = librt.mq_open(b"/convkit-mark", os.O_CREAT | os.O_RDWR, 0o600, None)
+    return {"shm": segment >= 0, "sem": semaphores >= 0, "msg": queue >= 0, "mq": posix >= 0}
+
+def find():
+    found = []
+    segment = libc.shmget(KEY, 0, 0)
+    if segment >= 0:
+        address = libc.shmat(segment, None, 0o10000)  # SHM_RDONLY
+        found.append("shm:" + ctypes.string_at(address).decode())
+    if libc.semget(KEY, 0, 0) >= 0:
+        found.append("sem")
+    if libc.msgget(KEY, 0) >= 0:
+        found.append("msg")
+    if librt.mq_open(b"/convkit-mark", os.O_RDONLY, 0, None) >= 0:
+        found.append("mq")
+    return found
+"""
+
+
+@pytest.mark.skipif(not ({"uid", "namespaces"} & set(LAYERS)), reason="needs a sandbox uid or bubblewrap")
+def test_row51_kernel_objects_a_test_left_are_gone_in_the_next_test(tmp_path):
+    """Row 51: System V shared memory, semaphores and message queues, and POSIX message queues, outlive the
+    process that made them: a module could leave its answers (or its clock) in them for the next test. The
+    zygote removes them between two children."""
+    folder = submission(tmp_path, ex01_convolution=KERNEL_MEMORY)
+    with Sandbox(folder, FAST) as sandbox:
+        made = sandbox.call("ex01_convolution", "leave", "first test")
+        assert made["shm"] and made["sem"] and made["msg"]
+        assert not made["mq"]  # POSIX message queues are refused outright (RLIMIT_MSGQUEUE is 0).
+        assert sandbox.call("ex01_convolution", "find")[:1] == ["shm:first test"]  # same test: still there
+        sandbox.fresh()
+        assert sandbox.call("ex01_convolution", "find") == []
+
 ADAPTIVE = """
 import os
 import numpy as np

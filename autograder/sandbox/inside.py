@@ -2,9 +2,10 @@
 
 The trusted side (`autograder.sandbox`) starts it as ``python -s -B -P -c <this file's source> REQ RESP
 MODE WIPE [PATH ...]`` with the submission folder as the working directory. MODE ``single`` serves requests
-itself; ``zygote`` forks a fresh worker for every ``fork`` request and writes ``{"op": "child_exit",
-"code": ...}`` when that worker has ended (a worker ends on an ``exit`` request), after emptying the
-folders WIPE lists (``os.pathsep``-separated, ``-`` for none). It imports only the standard library and
+itself; ``zygote`` keeps one fresh worker (a fork of itself) serving the requests, and when that worker has
+ended (on an ``exit`` request) writes ``{"op": "child_exit", "code": ...}``, cleans up and forks the next:
+it empties the folders WIPE lists (``os.pathsep``-separated, ``-`` for none) and, for the entry ``sysv``,
+removes its uid's System V IPC objects. It imports only the standard library and
 numpy; a Keras task's student module imports TensorFlow itself. Nothing of the grader (no tests, no
 solutions) is imported here or reachable from here.
 
@@ -431,7 +432,7 @@ def _serve(worker: Worker, request_fd: int, reply_fd: int) -> None:
         try:
             header, blobs = _read_frame(request_fd)
         except EOFError:
-            os._exit(0)
+            os._exit(EXIT_PIPE_CLOSED)
         if header.get("op") == "exit":
             os._exit(0)
         reply, blobs = worker.handle(header, blobs)
@@ -487,36 +488,61 @@ def _wipe(folder: str) -> None:
             continue
 
 
+#: The kinds of System V IPC object, each with its /proc listing and its remover (`ctl(id, IPC_RMID, 0)`).
+SYSV_KINDS = (("shm", "shmctl"), ("sem", "semctl"), ("msg", "msgctl"))
+#: A child that found the request pipe closed exits with this code, and its zygote then ends too.
+EXIT_PIPE_CLOSED = 3
+
+
+def _remove_sysv(libc) -> None:
+    """Remove the System V shared memory segments, semaphore sets and message queues this uid owns (in a
+    bubblewrap box: every one of the box's private IPC namespace). They outlive the process that made them."""
+    for kind, ctl in SYSV_KINDS:
+        try:
+            with open(f"/proc/sysvipc/{kind}") as listing:
+                header, *rows = [line.split() for line in listing]
+        except OSError:
+            continue
+        key_id, uid = header.index(f"{kind}id" if kind != "msg" else "msqid"), header.index("uid")
+        remove = getattr(libc, ctl)
+        for row in rows:
+            if int(row[uid]) == os.getuid():
+                if kind == "sem":
+                    remove(int(row[key_id]), 0, 0, None)
+                else:
+                    remove(int(row[key_id]), 0, None)
+
+
 def _zygote(request_fd: int, reply_fd: int, wipe: list) -> None:
-    """Fork a fresh worker for every ``fork`` request; report each one's end with a ``child_exit`` frame.
+    """Keep one fresh worker ready: fork it, report its end with a ``child_exit`` frame, clean up, fork the next.
 
     The student's code runs only in the children: this process imported numpy and nothing of the student,
-    and it is not dumpable, so a child (same uid) can neither trace it nor read its memory. Between two
-    children it kills what the last one left running and empties the folders in `wipe` (the private tmp
-    dir, and under bubblewrap the sandbox's own /dev/shm), so that a test starts from the same state
-    whatever the tests before it did.
+    reads no request, and is not dumpable, so a child (same uid) can neither trace it nor read its memory.
+    Between two children it kills what the last one left running, empties the folders in `wipe` (the private
+    tmp dir, and under bubblewrap the sandbox's own /dev/shm) and, when `wipe` holds "sysv", removes the
+    System V IPC objects of its uid, so that a test starts from the same state whatever the tests before it
+    did. The next child is forked as soon as the last one is gone, and waits for its first request.
     """
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+    folders = [folder for folder in wipe if folder != "sysv"]
     while True:
-        try:
-            header, _blobs = _read_frame(request_fd)
-        except EOFError:
-            os._exit(0)
-        if header.get("op") != "fork":
-            os._exit(2)
         pid = os.fork()
         if pid == 0:
             _serve(Worker(), request_fd, reply_fd)
         _pid, status = os.waitpid(pid, 0)
         code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         _end_strays()
-        for folder in wipe:
+        for folder in folders:
             if os.path.isdir(folder):
                 _wipe(folder)
+        if "sysv" in wipe:
+            _remove_sysv(libc)
+        if code == EXIT_PIPE_CLOSED:
+            os._exit(0)
         _write_all(reply_fd, frame_bytes({"op": "child_exit", "code": code}, []))
 
 

@@ -175,7 +175,9 @@ class WorkerProcess:
         self.cgroup = (isolation.WorkerCgroup((limits.memory_mb + limits.tmp_mb) << 20, limits.nproc)
                        if isolation.cgroup_usable() else None)
         # The children of a zygote start from an empty tmp dir, and under bubblewrap an empty /dev/shm.
-        wipe = os.pathsep.join(["/tmp", "/dev/shm"] if mode == "bwrap" else [self.tmp]) if zygote else "-"
+        # System V IPC objects outlive their maker too; they are removed where they can only be this worker's.
+        wipe = os.pathsep.join(["/tmp", "/dev/shm", "sysv"] if mode == "bwrap" else
+                               [self.tmp, *["sysv"] * (uid is not None)]) if zygote else "-"
         argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w, "zygote" if zygote else "single", wipe)
         if self.mode == "bwrap":
             # A numpy worker's file view holds numpy and nothing else from any site folder; a Keras
@@ -234,10 +236,10 @@ class WorkerProcess:
             raise
 
     def fork_child(self) -> None:
-        """Ask the zygote for a fresh child; the requests that follow go to it."""
+        """Take the zygote's fresh child (it forks one as soon as the last has ended, and it waits for its first
+        request); the requests that follow go to it."""
         if not self.zygote or self.child:
             raise SandboxError("fork_child needs a zygote worker without a child")
-        self._send({"op": "fork"}, [], time.monotonic() + 5.0)
         self.child = True
 
     def end_child(self, timeout: float = 5.0) -> None:
