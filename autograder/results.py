@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from autograder import course
@@ -80,8 +80,12 @@ class StudentResult:
                 _number(total), _number(possible), self.status]
 
     def to_json(self) -> dict:
-        """The convkit record (results.json's `extra_data`), from which the result can be rebuilt."""
-        return asdict(self)
+        """The convkit record (results.json's `extra_data`), from which the result can be rebuilt. (As
+        `dataclasses.asdict` would give, but copied one level deep: the record is rewritten every half
+        second while a student is graded, and asdict's deep copy was a tenth of the grading process's time.)"""
+        record = {name: _copy(getattr(self, name)) for name in _STUDENT_FIELDS}
+        record["tests"] = [{name: getattr(test, name) for name in _TEST_FIELDS} for test in self.tests]
+        return record
 
     @classmethod
     def from_json(cls, data: dict) -> StudentResult:
@@ -90,6 +94,18 @@ class StudentResult:
         tests = [TestResult(**{k: v for k, v in t.items() if k in known}) for t in data.get("tests", [])]
         own = {f.name for f in fields(cls)}
         return cls(**{**{k: v for k, v in data.items() if k in own}, "tests": tests})
+
+
+_TEST_FIELDS = tuple(f.name for f in fields(TestResult))
+_STUDENT_FIELDS = tuple(f.name for f in fields(StudentResult))
+
+
+def _copy(value):
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return {key: dict(inner) if isinstance(inner, dict) else inner for key, inner in value.items()}
+    return value
 
 
 def _number(value: float) -> str:

@@ -7,6 +7,7 @@ import pytest
 
 from autograder.results import (
     CSV_HEADER,
+    FAILED,
     NOT_RUN,
     PASSED,
     VISIBILITIES,
@@ -80,3 +81,17 @@ def test_a_missing_or_foreign_results_json_reads_as_none(tmp_path):
     assert load_student_result(tmp_path / "nothing.json") is None
     (tmp_path / "forged.json").write_text('{"score": 100}')
     assert load_student_result(tmp_path / "forged.json") is None
+
+
+def test_the_record_holds_every_field_as_dataclasses_asdict_would_and_owns_its_lists():
+    from dataclasses import asdict
+
+    test = TestResult("ex01_convolution", "t", 1.0, 0.5, FAILED, "out", "timeout", "f.png")
+    result = StudentResult("ada", tests=[test],
+                           warnings=["w"], isolation=["process"], otter={"ex01_convolution": {"earned": 1.0}},
+                           settings={"seed": 7, "isolation": ["process"]})
+    record = result.to_json()
+    assert record == asdict(result)
+    record["warnings"].append("later")
+    record["tests"][0]["score"] = 0.0
+    assert result.warnings == ["w"] and result.tests[0].score == 0.5

@@ -253,22 +253,23 @@ def test_row09_a_memory_bomb_is_reported_as_a_memory_limit(tmp_path, body):
         assert sandbox.call("ex01_convolution", "fine") == 1
 
 
-def test_row10_a_flood_of_output_is_capped_and_the_answer_still_counts(tmp_path):
+def test_row10_a_flood_of_output_is_thrown_away_and_the_answer_still_counts(tmp_path):
+    """Row 10: what a module prints (1.1 GB here) goes to /dev/null: no verdict reads it, no feedback shows it
+    (it could show the hidden tests' inputs), and it costs the trusted side nothing."""
     folder = submission(tmp_path, ex05_parameters="""
         import sys
         def dense_params(n, units, use_bias=True):
-            for _ in range(100):
+            for _ in range(1000):
                 sys.stdout.write("10 passed " * 100_000)
-                sys.stderr.write("E" * 1_000_000)
+                sys.stderr.write("E" * 100_000)
             print("THE END")
             return n * units + units
         """)
-    with Sandbox(folder, Limits(output_bytes=4096, call_timeout_s=20)) as sandbox:
+    started = time.process_time()
+    with Sandbox(folder, Limits(call_timeout_s=20)) as sandbox:
         assert sandbox.call("ex05_parameters", "dense_params", 784, 10) == 7850
-        time.sleep(0.2)
-        text = sandbox.output
-    assert len(text) < 4200 and text.startswith("10 passed") and text.rstrip().endswith("THE END")
-    assert " bytes truncated ...]" in text
+        assert not hasattr(sandbox, "output")
+    assert time.process_time() - started < 0.5  # the trusted side read none of it
 
 
 def test_row11_big_files_hit_the_file_size_limit_and_nothing_lands_outside(tmp_path):
@@ -448,7 +449,8 @@ def test_row23_hunting_for_hidden_tests_finds_nothing(tmp_path):
         import glob, importlib, os
         def hunt():
             cmdlines = []
-            for pid in os.listdir("/proc"):
+            pids = [p for p in os.listdir("/proc") if p.isdigit()] if os.path.isdir("/proc") else []
+            for pid in pids:
                 if pid.isdigit():
                     try:
                         cmdlines.append(open(f"/proc/{{pid}}/cmdline", "rb").read().decode(errors="replace"))
@@ -462,7 +464,7 @@ def test_row23_hunting_for_hidden_tests_finds_nothing(tmp_path):
                     pass
             return {{"found": [path for path in {secrets!r} if os.path.exists(path)], "top": sorted(os.listdir("/")),
                     "submission": glob.glob("/submission/*"), "cmdlines": cmdlines, "kit": kit,
-                    "env": sorted(os.environ), "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}}
+                    "env": sorted(os.environ), "pids": sorted(int(p) for p in pids)}}
         """)
     with Sandbox(folder, FAST) as sandbox:
         seen = sandbox.call("ex01_convolution", "hunt")
@@ -471,7 +473,8 @@ def test_row23_hunting_for_hidden_tests_finds_nothing(tmp_path):
     assert set(seen["top"]) <= {"usr", "bin", "lib", "lib64", "sbin", "lib32", "libx32", "etc", "root", "proc",
                                 "dev", "tmp", "submission"}
     grader = Path("/proc/self/cmdline").read_bytes().decode(errors="replace")
-    assert grader not in seen["cmdlines"] and len(seen["pids"]) <= 3  # bwrap's init, the zygote, the worker.
+    # A numpy worker's box has no /proc at all; were it there, it would show bwrap's init, the zygote, the worker.
+    assert grader not in seen["cmdlines"] and len(seen["pids"]) <= 3
     assert set(seen["env"]) <= {"PATH", "HOME", "TMPDIR", "LANG", "PWD", "PYTHONHASHSEED", "MPLBACKEND",
                                 "PYTHONDONTWRITEBYTECODE", "CUDA_VISIBLE_DEVICES", "TF_NUM_INTEROP_THREADS",
                                 "TF_NUM_INTRAOP_THREADS", "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS",
@@ -1055,6 +1058,51 @@ def test_row51_kernel_objects_a_test_left_are_gone_in_the_next_test(tmp_path):
         sandbox.fresh()
         assert sandbox.call("ex01_convolution", "find") == []
 
+
+TRACES = """
+import os, time
+
+def leave(seconds):
+    # A message for the next test: the tmp dir's times set now, then CPU time and page faults that a parent
+    # reaping this process would add to its own record in /proc.
+    for folder in (os.environ["HOME"], "/dev/shm"):
+        try:
+            os.utime(folder)
+        except OSError:
+            pass
+    block = bytearray(64 << 20)
+    block[::4096] = b"x" * len(block[::4096])
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return os.getppid()
+
+def read(parent):
+    try:
+        fields = open(f"/proc/{parent}/stat").read().rsplit(")", 1)[1].split()
+        accounts = [int(fields[8]), int(fields[13]), int(fields[14])]  # faults and CPU of reaped children
+    except OSError:
+        accounts = None
+    home = os.stat(os.environ["HOME"])
+    return {"accounts": accounts, "tmp_age_s": time.time() - home.st_mtime}
+"""
+
+
+def test_row52_a_test_finds_no_trace_of_the_one_before_in_its_zygote_or_its_tmp_dir(tmp_path):
+    """Row 52: a worker's parent adds up the CPU time and page faults of every child it reaps, in a record any
+    worker can read, and a tmp dir keeps the times a worker set: either would carry a message from one test to
+    the next. The kernel reaps the workers, and the zygote sets the tmp dir's times when it empties it."""
+    folder = submission(tmp_path, ex01_convolution=TRACES)
+    with Sandbox(folder, FAST) as sandbox:
+        readings = []
+        for seconds in (0.0, 0.5):
+            sandbox.fresh()
+            parent = sandbox.call("ex01_convolution", "leave", seconds)
+            sandbox.fresh()
+            readings.append(sandbox.call("ex01_convolution", "read", parent))
+    assert readings[0]["accounts"] == readings[1]["accounts"]  # the same (or none), whatever the test before did
+    assert readings[1]["tmp_age_s"] < 0.4  # set by the zygote after the 0.5 s test, not by the module before it
+
 ADAPTIVE = """
 import os
 import numpy as np
@@ -1280,13 +1328,13 @@ def test_row50_two_sandboxes_cannot_meet_through_dev_shm(tmp_path):
 
 
 EXEC_WRITTEN = """
-import os, stat, subprocess
+import os, stat, subprocess, sys
 
 def run_written():
     home = os.environ["HOME"]
-    script = os.path.join(home, "escape.sh")
+    script = os.path.join(home, "escape")
     with open(script, "w") as handle:
-        handle.write("#!/bin/sh\\nid -u\\ncat /proc/net/dev | wc -l\\n")
+        handle.write(f"#!{sys.executable}\\nimport os, socket\\nprint(os.getuid(), len(socket.if_nameindex()))\\n")
     os.chmod(script, stat.S_IRWXU)
     done = subprocess.run([script], capture_output=True, text=True, timeout=10)
     return done.stdout.split()
@@ -1299,9 +1347,9 @@ def test_row49_a_program_the_module_wrote_and_runs_is_as_sandboxed_as_the_module
     worker's empty network namespace (only the loopback device), inside the worker's limits."""
     folder = submission(tmp_path, ex01_convolution=EXEC_WRITTEN)
     with Sandbox(folder, FAST) as sandbox:
-        uid, net_lines = sandbox.call("ex01_convolution", "run_written")
+        uid, interfaces = sandbox.call("ex01_convolution", "run_written")
     assert (int(uid) != 0) == isolation.is_root()
-    assert int(net_lines) == 3  # Two header lines and "lo": no interface to reach anything through.
+    assert int(interfaces) == 1  # "lo" only: no interface to reach anything through.
 
 
 MEET_SOCKET = """

@@ -9,7 +9,6 @@ API (the grader and the hidden suites rely on exactly this)::
         text = sandbox.keras_model_json()                  # the Keras module's builder().to_json()
         arrays = sandbox.keras_weights()                   # its get_weights() with the weights file loaded
         probs = sandbox.keras_predict(x_eval)              # or train=(x_train, y_train)
-        sandbox.output                         # what the student printed: head + tail, at most output_bytes
 
 - `submission_dir` is the intake's allowlisted scratch copy (world-readable); the worker sees it read-only as
   its working directory and sys.path[0], plus a private writable, size-limited tmp dir as HOME.
@@ -47,7 +46,7 @@ import numpy as np
 from autograder.sandbox import inside as wire
 from autograder.sandbox import isolation
 from autograder.sandbox.isolation import IsolationError
-from autograder.sandbox.process import Died, Output, SandboxError, TimedOut, TooLarge, WorkerProcess
+from autograder.sandbox.process import Died, SandboxError, TimedOut, TooLarge, WorkerProcess
 from exercises.checks import SubmissionError, note_written
 
 __all__ = ["Sandbox", "Limits", "ModuleProxy", "ForeignValue", "IsolationError", "SandboxError",
@@ -62,7 +61,7 @@ class Limits:
     """Resource limits of one worker. Timeouts are wall-clock seconds enforced from outside the worker.
 
     `cpu_s` (RLIMIT_CPU over the worker's life, a backstop) defaults to 60 + 4 x (import + call timeout);
-    `output_bytes` of printed text are kept (head + tail); `answer_mb` caps one answer's size.
+    `answer_mb` caps one answer's size. What the student's code prints is thrown away.
     """
 
     call_timeout_s: float = 10.0
@@ -71,7 +70,6 @@ class Limits:
     cpu_s: float | None = None
     file_size_mb: int = 16
     nproc: int = 64
-    output_bytes: int = 32768
     train_timeout_s: float = 300.0
     tmp_mb: int = 64
     answer_mb: int = 256
@@ -187,7 +185,6 @@ class Sandbox:
         isolation.check_minimum(self.isolation, min_isolation)
         self.mode = "bwrap" if "namespaces" in self.isolation else "uid" if "uid" in self.isolation else "process"
         self.forbidden = {} if forbidden is None else forbidden
-        self._output = Output(self.limits.output_bytes)
         self._worker: WorkerProcess | None = None
         self._stale = False
         self._failed: dict[str, SubmissionError] = {}
@@ -203,11 +200,6 @@ class Sandbox:
         if bad:
             raise ValueError(f"the sandbox uid cannot reach {self.submission_dir}: {bad[0]} must be traversable "
                              "by others (mode o+x)")
-
-    @property
-    def output(self) -> str:
-        """What the student's code printed (stdout and stderr), head and tail kept, the middle marked."""
-        return self._output.text()
 
     def module(self, name: str) -> ModuleProxy:
         return ModuleProxy(self, name)
@@ -306,7 +298,7 @@ class Sandbox:
         self._stop()
         limits = self.keras_limits if keras else self.limits
         self._worker = worker = WorkerProcess(self.submission_dir, module, limits, mode=self.mode, keras=keras,
-                                              use_uid="uid" in self.isolation, output=self._output,
+                                              use_uid="uid" in self.isolation,
                                               hidden_modules=hidden_modules, zygote=zygote)
         try:
             worker.wait_ready(max(30.0, limits.import_timeout_s))

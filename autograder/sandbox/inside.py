@@ -4,10 +4,11 @@ The trusted side (`autograder.sandbox`) starts it as ``python -s -B -P -c <this 
 MODE WIPE [PATH ...]`` with the submission folder as the working directory. MODE ``single`` serves requests
 itself; ``zygote`` keeps one fresh worker (a fork of itself) serving the requests, and when that worker has
 ended (on an ``exit`` request) writes ``{"op": "child_exit", "code": ...}``, cleans up and forks the next:
-it empties the folders WIPE lists (``os.pathsep``-separated, ``-`` for none) and, for the entry ``sysv``,
-removes its uid's System V IPC objects. It imports only the standard library and
-numpy; a Keras task's student module imports TensorFlow itself. Nothing of the grader (no tests, no
-solutions) is imported here or reachable from here.
+it empties the folders WIPE lists (``os.pathsep``-separated, ``-`` for none); the entry ``box`` (it is the
+init of the sandbox's own PID and IPC namespaces) makes it kill every other process it can signal and
+remove every System V IPC object, and ``sysv`` (its uid is the sandbox's alone) those of its uid. It imports
+only the standard library and numpy; a Keras task's student module imports TensorFlow itself. Nothing of the
+grader (no tests, no solutions) is imported here or reachable from here.
 
 Wire format, both directions: a frame is 16 bytes (two big-endian u64: JSON length, payload length), a JSON
 header, then the payload: ``.npy`` blobs back to back, their lengths listed in the header's ``"blobs"``.
@@ -455,10 +456,21 @@ def _children() -> list:
     return pids
 
 
-def _end_strays() -> None:
+def _end_strays(whole_box: bool) -> None:
     """Kill what the last child left running. As the children's subreaper this process inherits every
-    orphan they leave, so killing its own children until none is left ends them all."""
-    for _ in range(100):
+    orphan they leave, so killing its own children until none is left ends them all. With `whole_box` (this
+    process is the init of a PID namespace that is the sandbox's) one ``kill(-1)`` does it, with no /proc
+    to read."""
+    import time
+
+    for _ in range(1000):
+        if whole_box:
+            try:
+                os.kill(-1, 9)
+            except ProcessLookupError:
+                return
+            time.sleep(0.0005)
+            continue
         strays = _children()
         if not strays:
             return
@@ -475,7 +487,8 @@ def _end_strays() -> None:
 
 
 def _wipe(folder: str) -> None:
-    """Empty `folder` (the worker's private tmp dir), so that nothing a child wrote reaches the next one."""
+    """Empty `folder` (the worker's private tmp dir), so that nothing a child wrote reaches the next one, and
+    set its times to now: a child could otherwise leave a time of its choosing in them."""
     import shutil
 
     for entry in os.scandir(folder):
@@ -486,61 +499,119 @@ def _wipe(folder: str) -> None:
                 os.unlink(entry.path)
         except OSError:
             continue
+    try:
+        os.utime(folder)
+    except OSError:
+        pass
 
 
-#: The kinds of System V IPC object, each with its /proc listing and its remover (`ctl(id, IPC_RMID, 0)`).
-SYSV_KINDS = (("shm", "shmctl"), ("sem", "semctl"), ("msg", "msgctl"))
+#: System V IPC: each kind's control call, its *_INFO command (the highest index in use) and *_STAT_ANY (the
+#: object at an index, whatever its permissions).
+SYSV_KINDS = (("shmctl", 14, 15), ("semctl", 19, 20), ("msgctl", 12, 13))
+IPC_RMID = 0
 #: A child that found the request pipe closed exits with this code, and its zygote then ends too.
 EXIT_PIPE_CLOSED = 3
 
 
 def _remove_sysv(libc) -> None:
     """Remove the System V shared memory segments, semaphore sets and message queues this uid owns (in a
-    bubblewrap box: every one of the box's private IPC namespace). They outlive the process that made them."""
-    for kind, ctl in SYSV_KINDS:
-        try:
-            with open(f"/proc/sysvipc/{kind}") as listing:
-                header, *rows = [line.split() for line in listing]
-        except OSError:
-            continue
-        key_id, uid = header.index(f"{kind}id" if kind != "msg" else "msqid"), header.index("uid")
-        remove = getattr(libc, ctl)
-        for row in rows:
-            if int(row[uid]) == os.getuid():
-                if kind == "sem":
-                    remove(int(row[key_id]), 0, 0, None)
-                else:
-                    remove(int(row[key_id]), 0, None)
+    bubblewrap box, all of them are the box's: its IPC namespace is its own). They outlive their maker."""
+    import ctypes
+
+    buffer = ctypes.create_string_buffer(1024)
+    for name, info, stat_any in SYSV_KINDS:
+        control = getattr(libc, name)
+
+        def call(index, command, argument, control=control, sem=name == "semctl"):
+            return control(index, 0, command, argument) if sem else control(index, command, argument)
+
+        for index in range(call(0, info, buffer) + 1):
+            ident = call(index, stat_any, buffer)
+            if ident >= 0 and struct.unpack_from("I", buffer, 4)[0] == os.getuid():  # ipc_perm.uid
+                call(ident, IPC_RMID, None)
+
+
+def _reap_unaccounted(libc) -> None:
+    """From now on the kernel reaps this process's children itself (SIGCHLD's SA_NOCLDWAIT) and queues their
+    ends as blocked SIGCHLD signals, read with `_child_end`. A child reaped by ``wait`` adds its CPU time,
+    page faults and I/O to its parent's record in /proc, which every worker can read: a worker could leave
+    a message there for the next test's worker. One the kernel reaps adds nothing."""
+    import ctypes
+    import signal
+
+    class SigAction(ctypes.Structure):  # glibc's struct sigaction
+        _fields_ = [("handler", ctypes.c_void_p), ("mask", ctypes.c_ulong * 16), ("flags", ctypes.c_int),
+                    ("restorer", ctypes.c_void_p)]
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    # SA_NOCLDWAIT | SA_NOCLDSTOP: no zombie, and no signal when a child is only stopped.
+    if libc.sigaction(signal.SIGCHLD, ctypes.byref(SigAction(handler=0, flags=3)), None) != 0:
+        raise OSError(ctypes.get_errno(), "sigaction(SIGCHLD, SA_NOCLDWAIT) failed")
+
+
+def _child_end(pid: int) -> int | None:
+    """Wait until child `pid` has ended; its exit code, or minus the signal that killed it, or None when its
+    SIGCHLD was lost (a standard signal is not queued twice: an orphan that died at the same moment)."""
+    import select
+    import signal
+
+    try:
+        gone = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # Python or Linux without pidfds, or the child is already gone.
+        gone = None
+    try:
+        while True:
+            info = signal.sigtimedwait({signal.SIGCHLD}, 0.5)
+            if info is not None and info.si_pid == pid and info.si_code in (1, 2, 3):  # exited, killed, dumped
+                return info.si_status if info.si_code == 1 else -info.si_status
+            if info is None and (gone is None or select.select([gone], [], [], 0)[0]):
+                return None
+    finally:
+        if gone is not None:
+            os.close(gone)
+
+
+def _drain_child_ends() -> None:
+    import signal
+
+    while signal.sigtimedwait({signal.SIGCHLD}, 0) is not None:
+        pass
 
 
 def _zygote(request_fd: int, reply_fd: int, wipe: list) -> None:
-    """Keep one fresh worker ready: fork it, report its end with a ``child_exit`` frame, clean up, fork the next.
+    """Keep one fresh worker ready for every test, and report each one's end with a ``child_exit`` frame.
 
-    The student's code runs only in the children: this process imported numpy and nothing of the student,
-    reads no request, and is not dumpable, so a child (same uid) can neither trace it nor read its memory.
-    Between two children it kills what the last one left running, empties the folders in `wipe` (the private
-    tmp dir, and under bubblewrap the sandbox's own /dev/shm) and, when `wipe` holds "sysv", removes the
-    System V IPC objects of its uid, so that a test starts from the same state whatever the tests before it
-    did. The next child is forked as soon as the last one is gone, and waits for its first request.
+    The student's code runs only in the workers: this process imported numpy and nothing of the student,
+    reads no request, and is not dumpable, so a worker (same uid) can neither trace it nor read its memory.
+    When a worker has ended, this process kills what it left running (it is the workers' subreaper, so every
+    orphan comes back to it), empties the folders in `wipe` (the private tmp dir, and under bubblewrap the
+    sandbox's own /dev/shm), removes its uid's System V IPC objects ("box" or "sysv" in `wipe`), and forks the
+    next worker, which waits for its first request. The kernel reaps the workers (`_reap_unaccounted`), so
+    a test starts from the same state whatever the tests before it did, and finds no trace of them.
     """
     import ctypes
+    import signal
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
-    folders = [folder for folder in wipe if folder != "sysv"]
+    _reap_unaccounted(libc)
+    folders = [folder for folder in wipe if folder not in ("box", "sysv")]
+    whole_box, sysv = "box" in wipe, "box" in wipe or "sysv" in wipe
     while True:
         pid = os.fork()
         if pid == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # A worker waits for its own children as usual.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             _serve(Worker(), request_fd, reply_fd)
-        _pid, status = os.waitpid(pid, 0)
-        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        _end_strays()
+        code = _child_end(pid)
+        _end_strays(whole_box)
         for folder in folders:
             if os.path.isdir(folder):
                 _wipe(folder)
-        if "sysv" in wipe:
+        if sysv:
             _remove_sysv(libc)
+        _drain_child_ends()  # The strays' ends, so that the next worker's cannot be lost behind them.
         if code == EXIT_PIPE_CLOSED:
             os._exit(0)
         _write_all(reply_fd, frame_bytes({"op": "child_exit", "code": code}, []))

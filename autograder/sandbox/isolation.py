@@ -418,8 +418,12 @@ def _system_links() -> list[str]:
 def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | None, tmp_mb: int,
                   writable: bool = False, files: dict[str, Path] | None = None,
                   hidden_modules: tuple[str, ...] | list[str] = (),
-                  allowed_packages: tuple[str, ...] | list[str] | None = None, as_pid_1: bool = False) -> list[str]:
+                  allowed_packages: tuple[str, ...] | list[str] | None = None, as_pid_1: bool = False,
+                  proc: bool = True) -> list[str]:
     """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above.
+
+    Without `proc` the sandbox has no /proc: nothing in it can read another of its processes' records (a
+    zygote's, which would add up what the workers before did).
 
     With `allowed_packages` (e.g. ``("numpy",)``) the file view is an allowlist: every site folder of the
     interpreter and every other Python's site folder under /usr is replaced by an empty tmpfs, and only the
@@ -433,7 +437,7 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
     """
     # /dev is private (bwrap's minimal devices: null, zero, full, random, urandom, tty); its /dev/shm is a
     # tmpfs of its own capped at `tmp_mb`, so POSIX shared memory neither meets another box nor grows unbounded.
-    args = ["bwrap", *_system_links(), "--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20),
+    args = ["bwrap", *_system_links(), *["--proc", "/proc"] * proc, "--dev", "/dev", "--size", str(tmp_mb << 20),
             "--perms", "1777", "--tmpfs", "/tmp", "--size", str(tmp_mb << 20), "--perms", "1777",
             "--tmpfs", "/dev/shm"]
     made = {"/", "/tmp"}

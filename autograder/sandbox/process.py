@@ -2,8 +2,9 @@
 
 `WorkerProcess` starts `autograder.sandbox.inside` under the isolation layers (`autograder.sandbox.isolation`),
 sends request frames and reads reply frames through private pipes without ever blocking past a deadline
-(a pidfd tells when the process exits), and drains the student's stdout/stderr into an `Output` that keeps
-only head and tail. `kill` removes the worker and everything its uid left, then frees the uid and tmp dir.
+(a pidfd tells when the process exits). What the student's code prints goes to /dev/null: the grader reads
+no word of it, and feedback that showed it would show the student the hidden tests' inputs. `kill` removes
+the worker and everything its uid left, then frees the uid and tmp dir.
 
 bubblewrap's --die-with-parent ties a worker's life to the thread that started it: start workers from a
 thread that outlives them (pytest's main thread does).
@@ -18,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -48,48 +48,6 @@ class Died(Exception):
     def __init__(self, code: int | None):
         super().__init__(code)
         self.code = code
-
-
-class Output:
-    """Keeps the head and the tail of a byte stream, at most `limit` bytes, counting what it dropped."""
-
-    def __init__(self, limit: int):
-        self.head_room, self.tail_room = limit // 2, limit - limit // 2
-        self.head, self.tail, self.dropped = bytearray(), bytearray(), 0
-        self.lock = threading.Lock()
-
-    def add(self, data: bytes) -> None:
-        with self.lock:
-            take = max(0, self.head_room - len(self.head))
-            self.head += data[:take]
-            self.tail += data[take:][-self.tail_room:]
-            self.dropped += max(0, len(data) - take - self.tail_room)
-            if len(self.tail) > self.tail_room:
-                self.dropped += len(self.tail) - self.tail_room
-                del self.tail[:len(self.tail) - self.tail_room]
-
-    def text(self) -> str:
-        with self.lock:
-            middle = f"\n[... {self.dropped} bytes truncated ...]\n".encode() if self.dropped else b""
-            return bytes(self.head + middle + self.tail).decode("utf-8", errors="replace")
-
-
-def _drain(fd: int, output: Output, stop: threading.Event) -> None:
-    """Copy a worker's stdout/stderr into `output` until EOF, or shortly after `stop` is set."""
-    stopped_at = None
-    try:
-        while stopped_at is None or time.monotonic() - stopped_at < 1.0:
-            if stopped_at is None and stop.is_set():
-                stopped_at = time.monotonic()
-            if select.select([fd], [], [], 0.2)[0]:
-                data = os.read(fd, 1 << 16)
-                if not data:
-                    return
-                output.add(data)
-            elif stopped_at is not None:
-                return
-    finally:
-        os.close(fd)
 
 
 def environment(home: str) -> dict[str, str]:
@@ -147,7 +105,7 @@ class WorkerProcess:
     """One worker process that imported (or is about to import) one student module."""
 
     def __init__(self, submission_dir: Path, module: str, limits, *, mode: str, use_uid: bool, keras: bool,
-                 output: Output, hidden_modules: tuple[str, ...] | list[str] = (), zygote: bool = False):
+                 hidden_modules: tuple[str, ...] | list[str] = (), zygote: bool = False):
         """Start the worker for `module`; `mode` is "bwrap", "uid" or "process"; `limits` a `Limits`;
         `hidden_modules` are packages the worker's file view leaves out (bwrap mode only). A `zygote`
         worker imports no module itself: `fork_child` makes a fresh child that answers the requests
@@ -171,12 +129,13 @@ class WorkerProcess:
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
             except (AttributeError, OSError):
                 pass
-        out_r, out_w = os.pipe()
         self.cgroup = (isolation.WorkerCgroup((limits.memory_mb + limits.tmp_mb) << 20, limits.nproc)
                        if isolation.cgroup_usable() else None)
         # The children of a zygote start from an empty tmp dir, and under bubblewrap an empty /dev/shm.
-        # System V IPC objects outlive their maker too; they are removed where they can only be this worker's.
-        wipe = os.pathsep.join(["/tmp", "/dev/shm", "sysv"] if mode == "bwrap" else
+        # The children of a zygote start from an empty tmp dir, and under bubblewrap an empty /dev/shm. "box": the
+        # zygote is the init of the sandbox's own PID and IPC namespaces, so it may kill every other process
+        # and remove every System V IPC object in them; "sysv": its uid is leased to this worker alone.
+        wipe = os.pathsep.join(["/tmp", "/dev/shm", "box"] if mode == "bwrap" else
                                [self.tmp, *["sysv"] * (uid is not None)]) if zygote else "-"
         argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w, "zygote" if zygote else "single", wipe)
         if self.mode == "bwrap":
@@ -185,23 +144,25 @@ class WorkerProcess:
             argv = isolation.bwrap_command(submission_dir, argv, uid=uid, tmp_mb=limits.tmp_mb,
                                            hidden_modules=hidden_modules,
                                            allowed_packages=None if keras else ("numpy",),
-                                           # A zygote as the PID namespace's init cannot be killed from inside.
-                                           as_pid_1=zygote)
+                                           # A zygote as the PID namespace's init cannot be killed from inside,
+                                           # and without /proc its workers cannot read its record.
+                                           as_pid_1=zygote, proc=not zygote)
         elif uid is not None:
             argv = [*isolation.setpriv(uid), *argv]
         try:
             self.proc = subprocess.Popen(
                 argv, cwd=None if self.mode == "bwrap" else submission_dir,
                 env=environment("/tmp" if self.mode == "bwrap" else self.tmp), stdin=subprocess.DEVNULL,
-                stdout=out_w, stderr=out_w, pass_fds=(request_r, reply_w), start_new_session=True,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(request_r, reply_w),
+                start_new_session=True,
                 preexec_fn=isolation.rlimit_setter(limits, nproc=uid is not None, cgroup=self.cgroup))
         except OSError as error:
-            for fd in (self.request_w, self.reply_r, out_r):
+            for fd in (self.request_w, self.reply_r):
                 os.close(fd)
             self._release()
             raise SandboxError(f"cannot start the sandbox worker ({mode} mode): {error}") from None
         finally:
-            for fd in (request_r, reply_w, out_w):
+            for fd in (request_r, reply_w):
                 os.close(fd)
         os.set_blocking(self.request_w, False)
         os.set_blocking(self.reply_r, False)
@@ -210,9 +171,7 @@ class WorkerProcess:
         except (AttributeError, OSError):
             self.pidfd = None
         self.head, self.body, self.filled, self.text_size = bytearray(), None, 0, 0
-        self.eof, self.stop = False, threading.Event()
-        self.drainer = threading.Thread(target=_drain, args=(out_r, output, self.stop), daemon=True)
-        self.drainer.start()
+        self.eof = False
 
     def wait_ready(self, timeout: float) -> None:
         """Wait for the worker's first frame (it imported numpy); raise `SandboxError` if it never comes."""
@@ -352,11 +311,9 @@ class WorkerProcess:
                 pass
         self.proc.wait()
         self._release()
-        self.stop.set()
         for fd in (self.request_w, self.reply_r, self.pidfd):
             if fd is not None:
                 os.close(fd)
-        self.drainer.join(timeout=2)
 
     def _release(self) -> None:
         if self.cgroup is not None:
