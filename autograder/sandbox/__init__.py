@@ -302,6 +302,8 @@ class Sandbox:
                                               hidden_modules=hidden_modules, zygote=zygote)
         try:
             worker.wait_ready(max(30.0, limits.import_timeout_s))
+            if "seccomp" in self.isolation and not worker.seccomp:
+                raise SandboxError(f"the sandbox worker for {module or 'Keras'} did not install its seccomp filter")
         except SandboxError:
             self._stop()
             raise

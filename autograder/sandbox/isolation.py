@@ -5,6 +5,14 @@ Layers, weakest first (a worker reports the ones actually active):
 - ``process``, ``rlimits``, ``scrubbed-env``, ``wall-timeout``: always. A separate process with resource
   limits (address space, CPU seconds, file size, no core dumps, open files), an environment built from
   scratch, and a wall clock enforced by the trusted process, which SIGKILLs the worker.
+- ``seccomp``: on x86_64 and aarch64, in every mode, the worker installs a system-call filter
+  (`inside.install_seccomp`, with PR_SET_NO_NEW_PRIVS) before any student code runs, and every process
+  it starts inherits it: file locks (flock, fcntl locks and leases), inotify and fanotify, keyrings and
+  SysV IPC fail, so two boxes or two tests of one box cannot meet through a file both see, the uid's
+  keyrings (which outlive the worker and pass to the next worker of that uid) or a message queue; so do
+  io_uring (its operations never pass a filter), ptrace and process_vm_readv (in ``process`` mode the
+  grader's own memory), new namespaces, and kernel administration. `seccomp_usable` runs the filter and
+  checks what each call returns.
 - ``cgroup``: when the grader runs as root on a machine whose cgroup tree it may write (v2, or v1's memory,
   pids and cpu hierarchies), each worker gets a group of its own: its memory counts shared memory and tmpfs
   pages that RLIMIT_AS does not, its processes are counted and all killed with it, and it competes for the
@@ -25,6 +33,7 @@ a bound path must be created with ``--perms 0755 --dir`` or the uid cannot trave
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import functools
 import importlib.util
@@ -40,6 +49,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from autograder.sandbox import inside
 
 UID_BASE = 61000
 UID_COUNT = 1000
@@ -567,14 +578,67 @@ def uid_drop_usable() -> bool:
         lease.release()
 
 
+#: The calls the seccomp probe makes: (name in `inside.SYSCALLS`, arguments, errno the filter gives; the
+#: allowed F_GETFD keeps its EBADF). Without the filter each fails with another errno (EBADF, EFAULT, EINVAL,
+#: EIO) and changes nothing. 0x10000200 is CLONE_NEWUSER | CLONE_FS, a combination the kernel refuses.
+SECCOMP_CHECKS = [("flock", (-1, fcntl.LOCK_EX), inside.ENOSYS),
+                  *(("fcntl", (-1, command, 0), inside.ENOSYS) for command in inside.LOCK_COMMANDS),
+                  ("fcntl", (-1, fcntl.F_GETFD, 0), errno.EBADF), ("add_key", (0, 0, 0, 0, 0), inside.ENOSYS),
+                  ("request_key", (0, 0, 0, 0), inside.ENOSYS), ("keyctl", (-1, 0, 0, 0, 0), inside.ENOSYS),
+                  ("io_uring_setup", (0, 0), inside.ENOSYS), ("inotify_init1", (-1,), inside.ENOSYS),
+                  ("msgctl", (-1, 0, 0), inside.ENOSYS), ("ptrace", (-1, -1, 0, 0), inside.ENOSYS),
+                  ("process_vm_readv", (-1, 0, 0, 0, 0, 1), inside.ENOSYS),
+                  ("perf_event_open", (0, 0, -1, -1, 0), inside.ENOSYS), ("bpf", (-1, 0, 0), inside.ENOSYS),
+                  ("unshare", (0x10000200,), inside.ENOSYS), ("clone3", (0, 0), inside.ENOSYS),
+                  ("clone", (0x10000200, 0, 0, 0, 0), inside.EPERM)]
+SECCOMP_PROBE = """
+import ctypes, importlib.util, os, sys
+spec = importlib.util.spec_from_file_location("convkit_inside", sys.argv[1])
+inside = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(inside)
+installed = {install}
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+column = inside.SECCOMP_ARCHES[os.uname().machine][1]
+seen = []
+for name, args, _errno in {checks!r}:
+    ctypes.set_errno(0)
+    done = libc.syscall(ctypes.c_long(inside.SYSCALLS[name][column]), *map(ctypes.c_long, args))
+    seen.append(ctypes.get_errno() if done == -1 else 0)
+status = open("/proc/self/status").read()
+pid = os.fork()
+if pid == 0:
+    os._exit(3)
+forked = os.waitpid(pid, 0)[1] == 3 << 8
+wanted = [errno for _name, _args, errno in {checks!r}]
+print("ok" if installed is True and seen == wanted and "Seccomp:\\t2" in status and forked else "no")
+"""
+
+
+def seccomp_works(install: str = "inside.install_seccomp()") -> bool:
+    """Whether `install` (a Python expression; the worker's program is loaded as `inside`) leaves a process
+    in which every call of `SECCOMP_CHECKS` fails with its errno and a fork still runs. The worker's own
+    installer and filter are what is checked, in a process of their own."""
+    if os.uname().machine not in inside.SECCOMP_ARCHES:
+        return False
+    source = SECCOMP_PROBE.format(install=install, checks=SECCOMP_CHECKS)
+    return _probe([sys.executable, "-s", "-c", source, inside.__file__], "/")
+
+
+@functools.cache
+def seccomp_usable() -> bool:
+    """Whether the worker's seccomp filter installs and works here (checked once per process, by running it)."""
+    return seccomp_works()
+
+
 def available_layers() -> list[str]:
     """The layers a worker started now would have (see the module docstring)."""
-    cgroup = ["cgroup"] if cgroup_usable() else []
+    extra = (["seccomp"] if seccomp_usable() else []) + (["cgroup"] if cgroup_usable() else [])
     if bwrap_usable():
-        return ALWAYS + cgroup + (["uid", "namespaces"] if is_root() else ["namespaces"])
+        return ALWAYS + extra + (["uid", "namespaces"] if is_root() else ["namespaces"])
     if uid_drop_usable():
-        return ALWAYS + cgroup + ["uid"]
-    return ALWAYS + cgroup
+        return ALWAYS + extra + ["uid"]
+    return ALWAYS + extra
 
 
 def check_minimum(layers: list[str], minimum: str) -> None:
@@ -595,6 +659,11 @@ def check_minimum(layers: list[str], minimum: str) -> None:
 
 #: What a worker can still do when a layer is missing (reported by `check_config`).
 WITHOUT = {
+    "seccomp": "two concurrent workers can signal each other through a lock or an inotify watch on a file "
+               "both see (numpy's own files), a key left in the uid's keyring survives the worker and reaches "
+               "the next worker of that uid (a later test or student), SysV message queues and semaphores "
+               "are shared without namespaces, io_uring is open, and a worker may trace or read the memory "
+               "of other processes of its uid (without the uid layer, the grader's)",
     "cgroup": "memory outside the address-space limit (memfd, SysV or POSIX shared memory) is not counted, "
               "and a worker's processes share the CPU with a neighbour's as hundreds of separate processes",
     "uid": "the worker runs as the grader's own user: it can read every file the grader can (the kit's "
