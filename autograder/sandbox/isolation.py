@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder import scratch
+
 UID_BASE = 61000
 UID_COUNT = 1000
 #: Where a worker sees the submission folder (its working directory).
@@ -538,12 +540,12 @@ def bwrap_usable() -> bool:
     """Whether a trivial worker runs under bubblewrap here (checked once per process, by running one)."""
     if not shutil.which("bwrap") or (is_root() and not shutil.which("setpriv")):
         return False
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch.folder("probe") as folder:
         os.chmod(folder, 0o755)
         lease = lease_uid() if is_root() else None
         try:
             argv = [sys.executable, "-s", "-c", PROBE % is_root()]
-            return _probe(bwrap_command(Path(folder), argv, uid=lease and lease.uid, tmp_mb=1), folder)
+            return _probe(bwrap_command(folder, argv, uid=lease and lease.uid, tmp_mb=1), str(folder))
         finally:
             if lease:
                 kill_uid(lease.uid)

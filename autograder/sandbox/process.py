@@ -17,11 +17,11 @@ import select
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
 
+from autograder import scratch
 from autograder.sandbox import inside as wire
 from autograder.sandbox import isolation
 
@@ -157,7 +157,7 @@ class WorkerProcess:
         self.hidden_modules = tuple(hidden_modules)
         self.lease = isolation.lease_uid() if use_uid else None
         uid = self.lease.uid if self.lease else None
-        self.tmp = None if mode == "bwrap" else tempfile.mkdtemp(prefix="convkit-worker-")
+        self.tmp = None if mode == "bwrap" else str(scratch.make("worker"))
         if self.tmp and uid is not None:
             os.chown(self.tmp, uid, uid)
         if uid is not None:
