@@ -420,8 +420,14 @@ def _system_links() -> list[str]:
 def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | None, tmp_mb: int,
                   writable: bool = False, files: dict[str, Path] | None = None,
                   hidden_modules: tuple[str, ...] | list[str] = (),
-                  allowed_packages: tuple[str, ...] | list[str] | None = None, as_pid_1: bool = False) -> list[str]:
+                  allowed_packages: tuple[str, ...] | list[str] | None = None, as_pid_1: bool = False,
+                  nproc: int | None = None) -> list[str]:
     """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above.
+
+    Without `uid` (an ordinary user) the worker gets a user namespace of its own, in which it may not make
+    another (`--disable-userns`, where bubblewrap has it), and `nproc` caps its processes and threads there:
+    RLIMIT_NPROC set inside that namespace counts only the namespace's processes, whereas set before
+    bubblewrap it would count every process of the grader's user. (With `uid`, `rlimit_setter` caps them.)
 
     With `allowed_packages` (e.g. ``("numpy",)``) the file view is an allowlist: every site folder of the
     interpreter and every other Python's site folder under /usr is replaced by an empty tmpfs, and only the
@@ -460,8 +466,19 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
              "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--hostname", "sandbox",
              "--die-with-parent", "--new-session"] + (["--as-pid-1"] if as_pid_1 else [])
     if uid is None:
-        return args + ["--unshare-user", "--", *python_argv]
+        cap = ["prlimit", f"--nproc={nproc}", "--"] if nproc and shutil.which("prlimit") else []
+        return args + ["--unshare-user", *_disable_userns(), "--", *cap, *python_argv]
     return args + ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", *setpriv(uid), *python_argv]
+
+
+@functools.cache
+def _disable_userns() -> list[str]:
+    """bubblewrap's ``--disable-userns`` (0.8.0 on), or nothing where this bubblewrap lacks it."""
+    try:
+        done = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return ["--disable-userns"] if "--disable-userns" in done.stdout + done.stderr else []
 
 
 def site_folders() -> list[str]:
@@ -601,6 +618,19 @@ WITHOUT = {
                   "uid may read (other interpreters' packages, other students' scratch files if readable), "
                   "can open network connections, and can meet concurrent workers through /tmp and /dev/shm",
 }
+#: What a missing uid allows when the namespaces are there (an ordinary user with bubblewrap; measured, see
+#: the README's isolation table).
+WITHOUT_UID_IN_NAMESPACES = (
+    "the worker runs as the grader's own user, in a user namespace of its own: it sees only the read-only view "
+    "(its submission, /usr, the interpreter without the kit), so it reads none of the kit's solutions, hidden "
+    "tests or other students' files, signals no process of the grader and leaves nothing running; a way out of "
+    "the namespaces (a kernel flaw) would act as the grader's user")
+
+
+def missing_layers(layers) -> list[tuple[str, str]]:
+    """Each layer of `WITHOUT` absent from `layers`, with what its absence allows given the layers present."""
+    return [(layer, WITHOUT_UID_IN_NAMESPACES if layer == "uid" and "namespaces" in layers else allows)
+            for layer, allows in WITHOUT.items() if layer not in layers]
 
 
 def check_config(minimum: str = "process") -> tuple[list[str], str]:
@@ -609,6 +639,6 @@ def check_config(minimum: str = "process") -> tuple[list[str], str]:
     same checks as `check_minimum`) when the layers fall short of `minimum`."""
     layers = available_layers()
     lines = [f"isolation: {', '.join(layers)}"]
-    lines += [f"MISSING {layer}: {allows}" for layer, allows in WITHOUT.items() if layer not in layers]
+    lines += [f"MISSING {layer}: {allows}" for layer, allows in missing_layers(layers)]
     check_minimum(layers, minimum)
     return layers, "\n".join(lines)

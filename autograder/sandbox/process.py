@@ -186,7 +186,7 @@ class WorkerProcess:
                                            hidden_modules=hidden_modules,
                                            allowed_packages=None if keras else ("numpy",),
                                            # A zygote as the PID namespace's init cannot be killed from inside.
-                                           as_pid_1=zygote)
+                                           as_pid_1=zygote, nproc=limits.nproc)
         elif uid is not None:
             argv = [*isolation.setpriv(uid), *argv]
         try:
