@@ -2,15 +2,20 @@
 
 Without root a worker runs as the grader's own user in a user namespace of its own. Measured before (README,
 isolation table): RLIMIT_NPROC was left off, since set before bubblewrap it counts every process of the
-grader's user, so a module forked 2,000 processes (and could go on to the machine's pid_max); and it made a
-nested user namespace in which it is root (a tmpfs mounted). Now the limit is set inside the namespace, where
-it counts only the worker's own processes, and no nested user namespace may be made.
+grader's user, so a module forked 2,000 processes (and could go on to the machine's pid_max); it made a
+nested user namespace in which it is root (a tmpfs mounted); and with no cgroup to count them, SysV segments
+(kept in the zygote's IPC namespace from one test to the next: 768 MB a test added up to 6.3 GB under a 1 GB
+limit) and memfds (3 GB in one call) held memory RLIMIT_AS does not see. Now the limit is set inside the
+namespace, where it counts only the worker's own processes, no nested user namespace may be made, and a
+worker without a cgroup gets a seccomp filter that refuses shmget and memfd_create.
 
 The tests run as root and drop to a sandbox uid before bubblewrap, which is how an ordinary user runs it.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import subprocess
 import sys
@@ -19,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import isolation
+from autograder.sandbox import Limits, Sandbox, StudentException, isolation
 
 pytestmark = pytest.mark.skipif(not isolation.is_root() or not shutil.which("setpriv") or not shutil.which("bwrap"),
                                 reason="drops from root to an unprivileged uid before bubblewrap")
@@ -39,6 +44,30 @@ while forked < 300:
 print(forked)
 """
 NESTED_USER_NAMESPACE = "import ctypes; print(ctypes.CDLL(None, use_errno=True).unshare(0x10000000))"  # CLONE_NEWUSER
+#: The errno of SysV shmget, of memfd_create and of shmget by its x32 number (0 where the call succeeds).
+MEMORY_OUTSIDE_THE_LIMIT = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def errno_of(result):
+    return ctypes.get_errno() if result == -1 else 0
+shm = errno_of(libc.shmget(0, ctypes.c_size_t(1 << 20), 0o1600))
+try:
+    os.memfd_create("hold")
+    memfd = 0
+except OSError as error:
+    memfd = error.errno
+x32 = errno_of(libc.syscall(29 | 0x40000000, 0, ctypes.c_size_t(1 << 20), 0o1600))
+print(shm, memfd, x32)
+"""
+SYSV_HOG = """
+import ctypes
+def hold(mb):
+    libc = ctypes.CDLL(None, use_errno=True)
+    for _ in range(mb // 8):
+        if libc.shmget(0, ctypes.c_size_t(8 << 20), 0o1600) < 0:
+            raise OSError(ctypes.get_errno(), "shmget refused")
+    return mb
+"""
 
 
 @pytest.fixture
@@ -54,8 +83,9 @@ def _as_ordinary_user(folder: Path, source: str, **options) -> str:
     lease = isolation.lease_uid()
     try:
         argv = isolation.bwrap_command(folder, [sys.executable, "-s", "-c", source], uid=None, tmp_mb=1, **options)
+        inherited = [options["seccomp_fd"]] if options.get("seccomp_fd") is not None else []
         done = subprocess.run([*isolation.setpriv(lease.uid), *argv], capture_output=True, text=True, timeout=120,
-                              env={"PATH": "/usr/bin:/bin"})
+                              env={"PATH": "/usr/bin:/bin"}, pass_fds=inherited)
     finally:
         isolation.kill_uid(lease.uid)
         lease.release()
@@ -72,6 +102,30 @@ def test_an_ordinary_users_worker_makes_no_nested_user_namespace(folder, python_
     if not isolation._disable_userns():
         pytest.skip("this bubblewrap has no --disable-userns (0.8.0 on)")
     assert _as_ordinary_user(folder, NESTED_USER_NAMESPACE) == "-1"
+
+
+def test_the_seccomp_filter_refuses_memory_outside_the_address_space_limit(folder, python_readable_by_others):
+    if isolation.seccomp_program() is None:
+        pytest.skip("no seccomp filter for this machine's system calls")
+    fd = isolation.seccomp_fd()
+    try:
+        refused = _as_ordinary_user(folder, MEMORY_OUTSIDE_THE_LIMIT, seccomp_fd=fd)
+    finally:
+        os.close(fd)
+    assert refused == f"{errno.EPERM} {errno.EPERM} {errno.EPERM}"
+    assert _as_ordinary_user(folder, MEMORY_OUTSIDE_THE_LIMIT).startswith("0 0 "), "without the filter both work"
+
+
+def test_a_worker_without_a_cgroup_gets_the_filter(tmp_path, monkeypatch):
+    """The wiring: a worker the machine gives no cgroup (an ordinary user's) cannot make a SysV segment."""
+    if "namespaces" not in isolation.available_layers() or isolation.seccomp_program() is None:
+        pytest.skip("needs bubblewrap and a seccomp filter for this machine")
+    monkeypatch.setattr(isolation, "cgroup_usable", lambda: False)
+    tmp_path.chmod(0o755)
+    (tmp_path / "ex01_convolution.py").write_text(SYSV_HOG)
+    with Sandbox(tmp_path, Limits(call_timeout_s=10, import_timeout_s=10)) as sandbox, \
+            pytest.raises(StudentException, match="shmget refused"):
+        sandbox.call("ex01_convolution", "hold", 64)
 
 
 def test_a_missing_uid_is_reported_for_what_it_allows_beside_the_namespaces():

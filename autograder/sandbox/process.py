@@ -179,6 +179,9 @@ class WorkerProcess:
         wipe = os.pathsep.join(["/tmp", "/dev/shm", "sysv"] if mode == "bwrap" else
                                [self.tmp, *["sysv"] * (uid is not None)]) if zygote else "-"
         argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w, "zygote" if zygote else "single", wipe)
+        # Without a cgroup to count it (an ordinary user), memory RLIMIT_AS misses is refused at its source.
+        seccomp = isolation.seccomp_fd() if self.mode == "bwrap" and self.cgroup is None else None
+        inherited = (request_r, reply_w) if seccomp is None else (request_r, reply_w, seccomp)
         if self.mode == "bwrap":
             # A numpy worker's file view holds numpy and nothing else from any site folder; a Keras
             # worker still sees the interpreter's site folders (TensorFlow's dependencies are many).
@@ -186,14 +189,14 @@ class WorkerProcess:
                                            hidden_modules=hidden_modules,
                                            allowed_packages=None if keras else ("numpy",),
                                            # A zygote as the PID namespace's init cannot be killed from inside.
-                                           as_pid_1=zygote, nproc=limits.nproc)
+                                           as_pid_1=zygote, nproc=limits.nproc, seccomp_fd=seccomp)
         elif uid is not None:
             argv = [*isolation.setpriv(uid), *argv]
         try:
             self.proc = subprocess.Popen(
                 argv, cwd=None if self.mode == "bwrap" else submission_dir,
                 env=environment("/tmp" if self.mode == "bwrap" else self.tmp), stdin=subprocess.DEVNULL,
-                stdout=out_w, stderr=out_w, pass_fds=(request_r, reply_w), start_new_session=True,
+                stdout=out_w, stderr=out_w, pass_fds=inherited, start_new_session=True,
                 preexec_fn=isolation.rlimit_setter(limits, nproc=uid is not None, cgroup=self.cgroup))
         except OSError as error:
             for fd in (self.request_w, self.reply_r, out_r):
@@ -201,7 +204,7 @@ class WorkerProcess:
             self._release()
             raise SandboxError(f"cannot start the sandbox worker ({mode} mode): {error}") from None
         finally:
-            for fd in (request_r, reply_w, out_w):
+            for fd in (*inherited, out_w):
                 os.close(fd)
         os.set_blocking(self.request_w, False)
         os.set_blocking(self.reply_r, False)
