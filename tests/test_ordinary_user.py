@@ -132,5 +132,6 @@ def test_a_missing_uid_is_reported_for_what_it_allows_beside_the_namespaces():
     with_namespaces = dict(isolation.missing_layers([*isolation.ALWAYS, "namespaces"]))
     assert set(with_namespaces) == {"cgroup", "uid"}
     assert "reads none of the kit's solutions" in with_namespaces["uid"]
+    assert "holds per process" in with_namespaces["cgroup"]
     alone = dict(isolation.missing_layers(list(isolation.ALWAYS)))
     assert alone["uid"] == isolation.WITHOUT["uid"] and "namespaces" in alone

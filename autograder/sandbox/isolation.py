@@ -15,7 +15,9 @@ Layers, weakest first (a worker reports the ones actually active):
   grader, and `kill_uid` removes everything it left behind.
 - ``namespaces``: bubblewrap (Debian package ``bubblewrap``): no network, a private PID tree that dies with
   the worker, a read-only view of ``/usr`` and the interpreter only, the submission at ``/submission``
-  (read-only) and a size-limited private ``/tmp``.
+  (read-only) and a size-limited private ``/tmp``. As an ordinary user the worker also gets a user namespace
+  in which it may make no other, its process limit counted inside that namespace, and, having no cgroup, a
+  seccomp filter that refuses SysV shared memory and memfd (`seccomp_program`).
 
 Pitfalls measured on the target machine: the interpreter must be readable by the sandbox uid (a Python
 under a 0700 ``/root`` is not, unless bubblewrap binds it); ``bwrap --unshare-all`` adds a user namespace
@@ -664,19 +666,23 @@ WITHOUT = {
                   "uid may read (other interpreters' packages, other students' scratch files if readable), "
                   "can open network connections, and can meet concurrent workers through /tmp and /dev/shm",
 }
-#: What a missing uid allows when the namespaces are there (an ordinary user with bubblewrap; measured, see
+#: What a missing layer allows when the namespaces are there (an ordinary user with bubblewrap; measured, see
 #: the README's isolation table).
-WITHOUT_UID_IN_NAMESPACES = (
-    "the worker runs as the grader's own user, in a user namespace of its own: it sees only the read-only view "
-    "(its submission, /usr, the interpreter without the kit), so it reads none of the kit's solutions, hidden "
-    "tests or other students' files, signals no process of the grader and leaves nothing running; a way out of "
-    "the namespaces (a kernel flaw) would act as the grader's user")
+WITHOUT_IN_NAMESPACES = {
+    "cgroup": "the memory limit holds per process, so a worker's processes (up to its process limit) may each "
+              "take that much (SysV shared memory and memfd are refused, /tmp and /dev/shm are capped), and they "
+              "share the CPU with a neighbour's as separate processes",
+    "uid": "the worker runs as the grader's own user, in a user namespace of its own: it sees only the read-only "
+           "view (its submission, /usr, the interpreter without the kit), so it reads none of the kit's solutions, "
+           "hidden tests or other students' files, signals no process of the grader and leaves nothing running; "
+           "a way out of the namespaces (a kernel flaw) would act as the grader's user",
+}
 
 
 def missing_layers(layers) -> list[tuple[str, str]]:
     """Each layer of `WITHOUT` absent from `layers`, with what its absence allows given the layers present."""
-    return [(layer, WITHOUT_UID_IN_NAMESPACES if layer == "uid" and "namespaces" in layers else allows)
-            for layer, allows in WITHOUT.items() if layer not in layers]
+    told = WITHOUT_IN_NAMESPACES if "namespaces" in layers else {}
+    return [(layer, told.get(layer, allows)) for layer, allows in WITHOUT.items() if layer not in layers]
 
 
 def check_config(minimum: str = "process") -> tuple[list[str], str]:
