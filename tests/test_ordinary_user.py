@@ -4,10 +4,10 @@ Without root a worker runs as the grader's own user in a user namespace of its o
 isolation table): RLIMIT_NPROC was left off, since set before bubblewrap it counts every process of the
 grader's user, so a module forked 2,000 processes (and could go on to the machine's pid_max); it made a
 nested user namespace in which it is root (a tmpfs mounted); and with no cgroup to count them, SysV segments
-(kept in the zygote's IPC namespace from one test to the next: 768 MB a test added up to 6.3 GB under a 1 GB
-limit) and memfds (3 GB in one call) held memory RLIMIT_AS does not see. Now the limit is set inside the
-namespace, where it counts only the worker's own processes, no nested user namespace may be made, and a
-worker without a cgroup gets a seccomp filter that refuses shmget and memfd_create.
+(3 GB in one test under a 1 GB limit) and memfds (3 GB in one call) held memory RLIMIT_AS does not see.
+Now the limit is set inside the namespace, where it counts only the worker's own processes, no nested user
+namespace may be made, and a worker without a cgroup gets a seccomp filter that refuses shmget and
+memfd_create.
 
 The tests run as root and drop to a sandbox uid before bubblewrap, which is how an ordinary user runs it.
 """

@@ -479,8 +479,9 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
 
 #: Per machine: the audit arch of its own system calls and the numbers of those the filter refuses: shmget
 #: (SysV shared memory) and memfd_create, memory that neither RLIMIT_AS nor the box's tmpfs sizes count (a
-#: cgroup does; the filter is for workers without one); a SysV segment even outlives the test that made it,
-#: in the zygote's IPC namespace. Measured as an ordinary user: 768 MB a test added up to 6.3 GB under 1 GB.
+#: cgroup does; the filter is for workers without one). Measured as an ordinary user under a 1 GB limit: 3 GB of
+#: SysV segments in one test (768 MB a test added up to 6.3 GB before the zygote removed them between tests),
+#: and 3 GB in 192 memfds of 16 MB.
 SECCOMP_REFUSED = {"x86_64": (0xC000003E, (29, 319)), "aarch64": (0xC00000B7, (194, 279))}
 
 
