@@ -19,11 +19,10 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import __version__, course
+from autograder import __version__, course, scratch
 from autograder.grading import batch, feedback
 from autograder.results import DEFAULT_VISIBILITY, check_visibility, gradescope_results, load_student_result
 from autograder.stubs import ROOT
@@ -86,8 +85,8 @@ def write_zip(out_dir: Path, *, lenet: str = course.DEFAULTS.lenet,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lenet = otter.lenet_mode_with_data(lenet, f"{ZIP_NAME} is built")
-    with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "convkit"
+    with scratch.folder("gradescope-zip") as tmp:
+        source = tmp / "convkit"
         _copy_source(source)
         for name, path in otter.mnist_files(lenet).items():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
@@ -112,8 +111,8 @@ def grade_submission(root: Path) -> dict:
     config_path = root / "source" / CONFIG_NAME
     config = json.loads(config_path.read_text()) if config_path.is_file() else {}
     visibility = check_visibility(config.get("visibility", DEFAULT_VISIBILITY))
-    with tempfile.TemporaryDirectory(prefix="convkit-gradescope-") as tmp:
-        class_dir, out_dir = Path(tmp) / "class", Path(tmp) / "out"
+    with scratch.folder("gradescope") as tmp:
+        class_dir, out_dir = tmp / "class", tmp / "out"
         # Links are copied as links, so the intake refuses them instead of following them.
         shutil.copytree(root / "submission", class_dir / "submission", symlinks=True)
         options = batch.BatchOptions(out_dir=out_dir, lenet=config.get("lenet", "weights"),

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import tempfile
 from pathlib import Path
 
-from autograder import course
+from autograder import course, scratch
 from autograder.grading import batch
 from autograder.otter import export as otter
 from autograder.results import StudentResult
@@ -80,8 +79,8 @@ def main(*, mutants: bool = True, jobs: int = 2) -> int:
     catalogue = load_mutants() if mutants else []
     if mutants and not catalogue:
         print(f"no mutant catalogue at {MUTANT_CATALOGUE}; validating solutions and stubs only")
-    with tempfile.TemporaryDirectory(prefix="convkit-validate-") as tmp:
-        class_dir, out_dir = Path(tmp) / "class", Path(tmp) / "out"
+    with scratch.folder("validate") as tmp:
+        class_dir, out_dir = tmp / "class", tmp / "out"
         build_class(class_dir, catalogue)
         lenet = otter.lenet_mode_with_data("weights", "validate runs")
         graded = batch.grade_class(class_dir, batch.BatchOptions(out_dir=out_dir, jobs=jobs, lenet=lenet))

@@ -12,7 +12,6 @@ import csv
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import textwrap
@@ -94,21 +93,6 @@ def correlate2d(image, kernel):
 def convolve2d(image, kernel):
     raise ValueError("nothing")
 """
-
-
-@pytest.fixture
-def python_readable_by_others():
-    """Make the interpreter's ancestors traversable by others for the test (a Python under a 0700 /root is
-    what keeps the uid layer off on this machine kind), and restore their modes afterwards."""
-    changed = []
-    for folder in Path(sys.executable).resolve().parents:
-        mode = folder.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            folder.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
-            changed.append((folder, stat.S_IMODE(mode)))
-    yield
-    for folder, mode in changed:
-        folder.chmod(mode)
 
 
 @pytest.fixture

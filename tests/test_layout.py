@@ -13,7 +13,8 @@ from autograder.stubs import ROOT
 PACKAGE = ROOT / "autograder"
 #: Lowest first: a module may import its own layer and the layers below it, never one above.
 LAYERS = [
-    {"autograder", "autograder.verdicts", "autograder.course", "autograder.results", "autograder.stubs"},
+    {"autograder", "autograder.verdicts", "autograder.course", "autograder.results", "autograder.stubs",
+     "autograder.scratch"},
     {"autograder.sandbox"},
     {"autograder.otter"},
     {"autograder.grading"},

@@ -177,8 +177,8 @@ def test_the_seccomp_layer_is_reported_and_its_probe_refuses_a_filter_that_does_
 @needs_table
 def test_a_worker_that_does_not_install_its_filter_is_refused(tmp_path, monkeypatch):
     """Where the layer is claimed, a worker whose ready frame says its filter is off is not used."""
-    monkeypatch.setattr(process, "WORKER_SOURCE",
-                        process.WORKER_SOURCE.replace("filtered = install_seccomp()", "filtered = False"))
+    unfiltered = process.WORKER_SOURCE.replace("filtered = install_seccomp(", "filtered = False and install_seccomp(")
+    monkeypatch.setattr(process, "WORKER_SOURCE", unfiltered)
     (folder,) = boxes(tmp_path, "def f():\n    return 1\n", count=1)
     with Sandbox(folder, FAST) as sandbox, pytest.raises(SandboxError, match="seccomp"):
         sandbox.call("ex01_convolution", "f")

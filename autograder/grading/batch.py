@@ -13,13 +13,12 @@ import functools
 import json
 import os
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import solutions
-from autograder import course
+from autograder import course, scratch
 from autograder.course import GRADER_LOG, GRADES_CSV, OTTER_CSV, OTTER_ZIPS, OUTPUT_NAMES, REPORT_HTML, RESULTS_JSON
 from autograder.grading import intake, processes
 from autograder.grading.spec import COUNT_HIDDEN_TESTS, GRADE_STUDENT, HIDDEN_DIR, GradingSpec
@@ -102,8 +101,8 @@ class BatchOptions:
 @functools.cache
 def hidden_test_count() -> int:
     """How many tests the hidden suite holds (its parametrized cases counted), collected once per process."""
-    with tempfile.TemporaryDirectory(prefix="convkit-count-") as folder:
-        answer, log = Path(folder) / "count", Path(folder) / "log"
+    with scratch.folder("count") as folder:
+        answer, log = folder / "count", folder / "log"
         code = processes.run(COUNT_HIDDEN_TESTS, (str(answer),), timeout=300, cwd=ROOT,
                              environ=os.environ, log_path=log)
         count = int(answer.read_text()) if code == 0 and answer.is_file() else 0
@@ -221,6 +220,10 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     absolute_path_variables()
     processes.start_server()
     layers, _report = isolation.check_config(options.min_isolation)
+    # What batches killed with SIGKILL (or a machine reset) left under the temp folder: whole submissions.
+    left = scratch.sweep()
+    if left:
+        print(f"removed {len(left)} scratch folder(s) of batches that are gone", file=sys.stderr)
     class_dir = Path(class_dir) if class_dir else SAMPLE_CLASS
     students, warnings = intake.discover(class_dir, reserved=OUTPUT_NAMES)
     if options.shard:
@@ -246,10 +249,9 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     if progress:
         progress(len(done), len(students), None)
     zips = build_otter_zips(options) if options.otter and todo else None
-    with tempfile.TemporaryDirectory(prefix="convkit-") as scratch_root, \
-            ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        Path(scratch_root).chmod(0o711)  # Sandbox uids may pass through to their own folder, never list.
-        futures = {pool.submit(grade_student, s, options, Path(scratch_root), zips): s for s in todo}
+    with scratch.folder("batch") as scratch_root, ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        scratch_root.chmod(0o711)  # Sandbox uids may pass through to their own folder, never list.
+        futures = {pool.submit(grade_student, s, options, scratch_root, zips): s for s in todo}
         for future in as_completed(futures):
             student = futures[future]
             try:

@@ -191,8 +191,8 @@ def write_class_report(path, results: list[StudentResult], similarity: str | Non
                           max((p for _, p in pairs), default=0)))
     layers = sorted({layer for r in results for layer in r.isolation})
     # A layer some student was graded without, and what its absence allowed that student's code to do.
-    missing = [(layer, allows) for layer, allows in isolation.WITHOUT.items()
-               if any(r.isolation and layer not in r.isolation for r in results)]
+    missing = list(dict.fromkeys(pair for r in results if r.isolation
+                                 for pair in isolation.missing_layers(r.isolation)))
     otter_rows = [row for r in results for row in otter_crosscheck.compare(r)]
     html = _ENV.get_template("report.html.j2").render(
         results=results, mean=sum(totals) / max(len(totals), 1), possible=possible,

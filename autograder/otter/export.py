@@ -29,13 +29,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from autograder import course
+from autograder import course, scratch
 from autograder.hidden import HIDDEN_DIR
 from autograder.stubs import EXERCISE_NAMES, ROOT, kit_folder
 
@@ -300,11 +299,11 @@ def build_all(out_dir: Path, exercises: list[str] = EXERCISE_NAMES, *, seed: int
         lenet = lenet_mode_with_data(lenet, f"{KERAS_EXERCISE}.zip is built")
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="convkit-otter-") as tmp:
+    with scratch.folder("otter-zips") as tmp:
         jobs = []
         for exercise, cases in collect(list(exercises), lenet=lenet).items():
-            _stage(exercise, Path(tmp) / exercise, cases, seed=seed, lenet=lenet)
-            jobs.append([str(Path(tmp) / exercise), str(out_dir / f"{exercise}.zip")])
+            _stage(exercise, tmp / exercise, cases, seed=seed, lenet=lenet)
+            jobs.append([str(tmp / exercise), str(out_dir / f"{exercise}.zip")])
         done = subprocess.run([sys.executable, "-m", "autograder.otter.export", "generate", json.dumps(jobs)], cwd=ROOT,
                               capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
@@ -371,9 +370,9 @@ def otter_scores(module_path: Path, exercise: str, zip_path: Path, *, extra_file
     submission zip. Otter has no timeout of its own: after `timeout_s` the whole process group (Otter and
     its kernel) is killed and `OtterRunError` raised, as when Otter writes no score.
     """
-    with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
-        submission = write_submission(Path(tmp), module_path, exercise, extra_files)
-        out_dir = Path(tmp) / "out"
+    with scratch.folder("otter-run") as tmp:
+        submission = write_submission(tmp, module_path, exercise, extra_files)
+        out_dir = tmp / "out"
         out_dir.mkdir()
         process = subprocess.Popen(otter_run_command(submission, zip_path, out_dir), cwd=out_dir, text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)

@@ -35,9 +35,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from autograder import scratch
 from autograder.otter import export as otter
 from autograder.sandbox import Limits, isolation
 from autograder.sandbox.process import environment
@@ -110,8 +110,8 @@ def run_isolated(module_path: Path, exercise: str, zip_path: Path, *, extra_file
     cgroup = (isolation.WorkerCgroup((limits.memory_mb + 2 * limits.tmp_mb) << 20, limits.nproc)
               if isolation.cgroup_usable() else None)
     try:
-        with tempfile.TemporaryDirectory(prefix="convkit-otter-") as tmp:
-            return _run(Path(tmp), module_path, exercise, zip_path, extra_files, timeout_s, limits,
+        with scratch.folder("otter") as tmp:
+            return _run(tmp, module_path, exercise, zip_path, extra_files, timeout_s, limits,
                         bwrap=bwrap, uid=lease.uid if lease else None, cgroup=cgroup)
     finally:
         if cgroup is not None:

@@ -253,6 +253,7 @@ SYSCALLS = {
     "swapon": (167, 224), "swapoff": (168, 225), "reboot": (169, 142), "open_by_handle_at": (304, 265),
     "iopl": (172, None), "ioperm": (173, None), "acct": (163, 89), "settimeofday": (164, 170),
     "clock_settime": (227, 112), "syslog": (103, 116), "quotactl": (179, 60), "vhangup": (153, 58),
+    "memfd_create": (319, 279),
 }
 #: `os.uname().machine` -> (AUDIT_ARCH_* of linux/audit.h, column of `SYSCALLS`).
 SECCOMP_ARCHES = {"x86_64": (0xC000003E, 0), "aarch64": (0xC00000B7, 1)}
@@ -277,6 +278,9 @@ SECCOMP_DENIED = (
 #: fcntl commands refused (ENOSYS): F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
 #: F_SETLEASE, F_NOTIFY (the same numbers on both architectures).
 LOCK_COMMANDS = (5, 6, 7, 36, 37, 38, 1024, 1026)
+#: Refused too in a numpy worker, which never needs it: memory that RLIMIT_AS does not count (a cgroup does,
+#: but an ordinary user's worker has none). A Keras worker keeps it: TensorFlow may map code through it.
+NUMPY_DENIED = ("memfd_create",)
 #: clone flags refused (EPERM): CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
 NEW_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
 X32_SYSCALL_BIT = 0x40000000
@@ -291,13 +295,14 @@ def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def seccomp_program(machine: str | None = None) -> bytes | None:
+def seccomp_program(machine: str | None = None, numpy_only: bool = False) -> bytes | None:
     """The classic-BPF filter for `machine` (default: this one), None for an architecture without a table.
 
     Calls of another ABI (i386 through int 0x80, x32 numbers) fail with ENOSYS; so do the `SECCOMP_DENIED`
-    calls and fcntl with a `LOCK_COMMANDS` command; clone with a `NEW_NAMESPACES` flag fails with EPERM;
-    everything else is allowed. Each test is a compare and a return, so no jump is longer than one
-    instruction block (a classic-BPF jump reaches at most 255 instructions ahead).
+    calls (and `NUMPY_DENIED` with `numpy_only`) and fcntl with a `LOCK_COMMANDS` command; clone with a
+    `NEW_NAMESPACES` flag fails with EPERM; everything else is allowed. Each test is a compare and a return,
+    so no jump is longer than one instruction block (a classic-BPF jump reaches at most 255 instructions
+    ahead).
     """
     machine = machine or os.uname().machine
     if machine not in SECCOMP_ARCHES:
@@ -316,7 +321,7 @@ def seccomp_program(machine: str | None = None) -> bytes | None:
     program += [_insn(_JEQ, number["fcntl"], 0, len(locks) + 1), *locks, allow]
     program += [_insn(_JEQ, number["clone"], 0, 4), _insn(_LD_ABS_W, _ARG0), _insn(_JSET, NEW_NAMESPACES, 0, 1),
                 _insn(_RET, RET_ERRNO | EPERM), allow]
-    for name in SECCOMP_DENIED:
+    for name in SECCOMP_DENIED + NUMPY_DENIED * numpy_only:
         if number[name] is not None:
             program += [_insn(_JEQ, number[name], 0, 1), enosys]
     return b"".join([*program, allow])
@@ -747,7 +752,7 @@ def main(argv: list) -> None:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
     zygote, wipe = argv[3] == "zygote", [folder for folder in argv[4].split(os.pathsep) if folder != "-"]
     sys.path.extend(argv[5:])
-    filtered = install_seccomp()
+    filtered = install_seccomp(seccomp_program(numpy_only=zygote))  # A zygote serves numpy modules only.
     _write_all(reply_fd, frame_bytes({"op": "ready", "pid": os.getpid(), "seccomp": filtered}, []))
     if zygote:
         _zygote(request_fd, reply_fd, wipe)

@@ -23,7 +23,8 @@ Layers, weakest first (a worker reports the ones actually active):
   grader, and `kill_uid` removes everything it left behind.
 - ``namespaces``: bubblewrap (Debian package ``bubblewrap``): no network, a private PID tree that dies with
   the worker, a read-only view of ``/usr`` and the interpreter only, the submission at ``/submission``
-  (read-only) and a size-limited private ``/tmp``.
+  (read-only) and a size-limited private ``/tmp``. As an ordinary user the worker also gets a user namespace
+  in which it may make no other, and its process limit counted inside that namespace.
 
 Pitfalls measured on the target machine: the interpreter must be readable by the sandbox uid (a Python
 under a 0700 ``/root`` is not, unless bubblewrap binds it); ``bwrap --unshare-all`` adds a user namespace
@@ -50,6 +51,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder import scratch
 from autograder.sandbox import inside
 
 UID_BASE = 61000
@@ -430,11 +432,16 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
                   writable: bool = False, files: dict[str, Path] | None = None,
                   hidden_modules: tuple[str, ...] | list[str] = (),
                   allowed_packages: tuple[str, ...] | list[str] | None = None, as_pid_1: bool = False,
-                  proc: bool = True) -> list[str]:
+                  proc: bool = True, nproc: int | None = None) -> list[str]:
     """The bubblewrap command running `python_argv` as `uid` (root only) with the layers listed above.
 
     Without `proc` the sandbox has no /proc: nothing in it can read another of its processes' records (a
     zygote's, which would add up what the workers before did).
+
+    Without `uid` (an ordinary user) the worker gets a user namespace of its own, in which it may not make
+    another (`--disable-userns`, where bubblewrap has it), and `nproc` caps its processes and threads there:
+    RLIMIT_NPROC set inside that namespace counts only the namespace's processes, whereas set before
+    bubblewrap it would count every process of the grader's user. (With `uid`, `rlimit_setter` caps them.)
 
     With `allowed_packages` (e.g. ``("numpy",)``) the file view is an allowlist: every site folder of the
     interpreter and every other Python's site folder under /usr is replaced by an empty tmpfs, and only the
@@ -473,8 +480,19 @@ def bwrap_command(submission_dir: Path, python_argv: list[str], *, uid: int | No
              "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--hostname", "sandbox",
              "--die-with-parent", "--new-session"] + (["--as-pid-1"] if as_pid_1 else [])
     if uid is None:
-        return args + ["--unshare-user", "--", *python_argv]
+        cap = ["prlimit", f"--nproc={nproc}", "--"] if nproc and shutil.which("prlimit") else []
+        return args + ["--unshare-user", *_disable_userns(), "--", *cap, *python_argv]
     return args + ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", *setpriv(uid), *python_argv]
+
+
+@functools.cache
+def _disable_userns() -> list[str]:
+    """bubblewrap's ``--disable-userns`` (0.8.0 on), or nothing where this bubblewrap lacks it."""
+    try:
+        done = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return ["--disable-userns"] if "--disable-userns" in done.stdout + done.stderr else []
 
 
 def site_folders() -> list[str]:
@@ -553,12 +571,12 @@ def bwrap_usable() -> bool:
     """Whether a trivial worker runs under bubblewrap here (checked once per process, by running one)."""
     if not shutil.which("bwrap") or (is_root() and not shutil.which("setpriv")):
         return False
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch.folder("probe") as folder:
         os.chmod(folder, 0o755)
         lease = lease_uid() if is_root() else None
         try:
             argv = [sys.executable, "-s", "-c", PROBE % is_root()]
-            return _probe(bwrap_command(Path(folder), argv, uid=lease and lease.uid, tmp_mb=1), folder)
+            return _probe(bwrap_command(folder, argv, uid=lease and lease.uid, tmp_mb=1), str(folder))
         finally:
             if lease:
                 kill_uid(lease.uid)
@@ -672,6 +690,23 @@ WITHOUT = {
                   "uid may read (other interpreters' packages, other students' scratch files if readable), "
                   "can open network connections, and can meet concurrent workers through /tmp and /dev/shm",
 }
+#: What a missing layer allows when the namespaces are there (an ordinary user with bubblewrap; measured, see
+#: the README's isolation table).
+WITHOUT_IN_NAMESPACES = {
+    "cgroup": "the memory limit holds per process, so a worker's processes (up to its process limit) may each "
+              "take that much (SysV shared memory and memfd are refused, /tmp and /dev/shm are capped), and they "
+              "share the CPU with a neighbour's as separate processes",
+    "uid": "the worker runs as the grader's own user, in a user namespace of its own: it sees only the read-only "
+           "view (its submission, /usr, the interpreter without the kit), so it reads none of the kit's solutions, "
+           "hidden tests or other students' files, signals no process of the grader and leaves nothing running; "
+           "a way out of the namespaces (a kernel flaw) would act as the grader's user",
+}
+
+
+def missing_layers(layers) -> list[tuple[str, str]]:
+    """Each layer of `WITHOUT` absent from `layers`, with what its absence allows given the layers present."""
+    told = WITHOUT_IN_NAMESPACES if "namespaces" in layers else {}
+    return [(layer, told.get(layer, allows)) for layer, allows in WITHOUT.items() if layer not in layers]
 
 
 def check_config(minimum: str = "process") -> tuple[list[str], str]:
@@ -680,6 +715,6 @@ def check_config(minimum: str = "process") -> tuple[list[str], str]:
     same checks as `check_minimum`) when the layers fall short of `minimum`."""
     layers = available_layers()
     lines = [f"isolation: {', '.join(layers)}"]
-    lines += [f"MISSING {layer}: {allows}" for layer, allows in WITHOUT.items() if layer not in layers]
+    lines += [f"MISSING {layer}: {allows}" for layer, allows in missing_layers(layers)]
     check_minimum(layers, minimum)
     return layers, "\n".join(lines)

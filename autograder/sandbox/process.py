@@ -18,10 +18,10 @@ import select
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
+from autograder import scratch
 from autograder.sandbox import inside as wire
 from autograder.sandbox import isolation
 
@@ -117,7 +117,7 @@ class WorkerProcess:
         self.hidden_modules = tuple(hidden_modules)
         self.lease = isolation.lease_uid() if use_uid else None
         uid = self.lease.uid if self.lease else None
-        self.tmp = None if mode == "bwrap" else tempfile.mkdtemp(prefix="convkit-worker-")
+        self.tmp = None if mode == "bwrap" else str(scratch.make("worker"))
         if self.tmp and uid is not None:
             os.chown(self.tmp, uid, uid)
         if uid is not None:
@@ -148,7 +148,7 @@ class WorkerProcess:
                                            allowed_packages=None if keras else ("numpy",),
                                            # A zygote as the PID namespace's init cannot be killed from inside,
                                            # and without /proc its workers cannot read its record.
-                                           as_pid_1=zygote, proc=not zygote)
+                                           as_pid_1=zygote, proc=not zygote, nproc=limits.nproc)
         elif uid is not None:
             argv = [*isolation.setpriv(uid), *argv]
         try:
