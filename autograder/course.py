@@ -20,6 +20,35 @@ FORBIDDEN_NUMPY = ("convolve", "correlate")
 #: The Keras exercise's trained weights, saved with `model.save_weights`.
 WEIGHTS_FILE = "lenet5.weights.h5"
 
+#: The version bounds of every package the exercises and the kit share, each written here only: `convkit
+#: release` writes the bundle's pyproject from them and tests/test_requirements.py holds the kit's pyproject to
+#: them. numpy 2 semantics; matplotlib 3.8.4, TensorFlow 2.18 and jax 0.4.30 are the first built for numpy 2
+#: (TensorFlow 2.16-2.17 require numpy < 2), and TensorFlow 2.18 needs Keras 3.5. Low enough that Colab's
+#: preinstalled TensorFlow, Keras, jax and numpy are kept rather than replaced.
+REQUIREMENTS: dict[str, str] = {
+    "numpy": ">=2.0",
+    "pytest": ">=8",
+    "matplotlib": ">=3.8.4",
+    "keras": ">=3.5",
+    "jax": ">=0.4.30",
+    "tensorflow": ">=2.18",
+    "otter-grader": "==7.0.0",
+    "ipykernel": ">=6.17",
+}
+#: The bundle's default install: Keras on JAX (a venv of about 0.75 GB, against 2.2 GB with TensorFlow; the
+#: exercises use only `keras`, and the grader reads the weights file whichever backend wrote it).
+STUDENT_DEPENDENCIES: tuple[str, ...] = ("numpy", "pytest", "matplotlib", "keras", "jax")
+#: The bundle's extras: `.[tensorflow]` for the grader's own backend, `.[otter]` for `otter check` (Otter pulls
+#: in sphinx, playwright and pandas; ipykernel gives it the `python3` kernel it runs the submission in).
+STUDENT_EXTRAS: dict[str, tuple[str, ...]] = {"tensorflow": ("tensorflow",), "otter": ("otter-grader", "ipykernel")}
+
+
+def requirement(name: str) -> str:
+    """`name` with its bound from `REQUIREMENTS`, e.g. `requirement("numpy") == "numpy>=2.0"`."""
+    if name not in REQUIREMENTS:
+        raise ValueError(f"no version bound for {name!r}; the course has bounds for {', '.join(REQUIREMENTS)}")
+    return name + REQUIREMENTS[name]
+
 
 @dataclass(frozen=True)
 class Exercise:

@@ -11,6 +11,7 @@ from an allowlist, so whatever is added to the kit later stays out of the bundle
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -58,12 +59,33 @@ def write_release(out_dir: Path, root: Path = ROOT) -> list[str]:
     for target, source in files.items():
         (out_dir / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, out_dir / target)
+    (out_dir / "pyproject.toml").write_text(pyproject_text((TEMPLATES / "pyproject.toml").read_text()))
     (out_dir / COURSE_FILE).write_text(json.dumps(course_data(), indent=2) + "\n")
     lessons = write_lessons(out_dir, root)
     return sorted([*files, COURSE_FILE, *lessons, *otter.write_public_tests(out_dir)])
 
 
 COURSE_FILE = "exercises/course.json"
+
+
+def pyproject_text(template: str) -> str:
+    """The bundle's pyproject.toml: the template with each `"@group@"` replaced by that group's requirements.
+
+    `dependencies` are `course.STUDENT_DEPENDENCIES`, an extra's group is its name in `course.STUDENT_EXTRAS`;
+    each package gets its bound from `course.REQUIREMENTS`, e.g. `"@otter@"` becomes
+    `["otter-grader==7.0.0", "ipykernel>=6.17"]`.
+    """
+    groups = {"dependencies": course.STUDENT_DEPENDENCIES, **course.STUDENT_EXTRAS}
+    for group, names in groups.items():
+        marker = f'"@{group}@"'
+        if template.count(marker) != 1:
+            raise ValueError(f"the bundle's pyproject template must hold {marker} once, "
+                             f"found {template.count(marker)}")
+        template = template.replace(marker, json.dumps([course.requirement(name) for name in names]))
+    unknown = re.findall(r'"@[\w-]+@"', template)
+    if unknown:
+        raise ValueError(f"the bundle's pyproject template names groups the course does not have: {unknown}")
+    return template
 
 
 def write_lessons(out_dir: Path, root: Path = ROOT) -> list[str]:
