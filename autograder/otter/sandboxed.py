@@ -32,15 +32,13 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from autograder import scratch
 from autograder.otter import export as otter
-from autograder.sandbox import Limits, isolation
-from autograder.sandbox.process import environment
+from autograder.sandbox import Limits, isolation, launch
 
 #: Limits of one `otter run`: Otter, Jupyter and a kernel (TensorFlow's for ex06) in one process tree.
 #: `tmp_mb` is the size of its one writable folder (an honest LeNet run fits in 16 MB).
@@ -104,62 +102,54 @@ def run_isolated(module_path: Path, exercise: str, zip_path: Path, *, extra_file
     fresh folder the run can read but not write. Raises `NoScore` when Otter gives no usable score.
     """
     layers = isolation.available_layers()
-    bwrap = "namespaces" in layers
-    lease = isolation.lease_uid() if "uid" in layers else None
-    # The tree's memory, its tmpfs pages included, and its processes, whatever it forks (when root can).
-    cgroup = (isolation.WorkerCgroup((limits.memory_mb + 2 * limits.tmp_mb) << 20, limits.nproc)
-              if isolation.cgroup_usable() else None)
-    try:
-        with scratch.folder("otter") as tmp:
-            return _run(tmp, module_path, exercise, zip_path, extra_files, timeout_s, limits,
-                        bwrap=bwrap, uid=lease.uid if lease else None, cgroup=cgroup)
-    finally:
-        if cgroup is not None:
-            cgroup.remove()
-        if lease:
-            isolation.kill_uid(lease.uid)
-            if not bwrap:  # What it left in the shared /tmp, /var/tmp and /dev/shm (bubblewrap's were private).
-                isolation.remove_files_of(lease.uid)
-            lease.release()
+    with scratch.folder("otter") as tmp:
+        return _run(tmp, module_path, exercise, zip_path, extra_files, timeout_s, limits,
+                    bwrap="namespaces" in layers, use_uid="uid" in layers)
 
 
 def _run(tmp: Path, module_path: Path, exercise: str, zip_path: Path, extra_files: tuple[Path, ...],
-         timeout_s: float, limits: Limits, *, bwrap: bool, uid: int | None,
-         cgroup: isolation.WorkerCgroup | None) -> dict[str, float]:
+         timeout_s: float, limits: Limits, *, bwrap: bool, use_uid: bool) -> dict[str, float]:
     os.chmod(tmp, 0o711)  # Traversable, not listable: nothing in it is found by name from outside.
     work = tmp / "work"
     work.mkdir(mode=0o700)
-    if uid is not None:  # Only this run's uid (its group) may enter, the root-owned files stay read-only.
-        os.chown(work, 0, uid)
-        os.chmod(work, 0o750)
     submission = otter.write_submission(work, module_path, exercise, extra_files)
     shutil.copyfile(zip_path, work / "autograder.zip")
     inside = Path(isolation.SUBMISSION_MOUNT) if bwrap else work
-    with _writable_home(work / "home", limits.tmp_mb, uid, bwrap=bwrap) as home, \
-            open(os.open(tmp / "output.log", os.O_RDWR | os.O_CREAT, 0o600), "w+b") as output, \
-            open(os.open(tmp / "results.bin", os.O_RDWR | os.O_CREAT, 0o600), "w+b") as results:
-        argv = [sys.executable, *PYTHON_FLAGS, "-c", RUNNER, str(inside / "autograder.zip"),
-                str(inside / submission.name), f"{home}/{OUT_FOLDER}", str(results.fileno()), str(MAX_RESULTS_BYTES)]
-        if bwrap:
-            # Otter and Jupyter talk to their kernel over TCP on "localhost", which must resolve.
+    home = launch.BOX_TMP if bwrap else str(work / "home")
+    box = None
+    try:
+        with contextlib.ExitStack() as stack, \
+                open(os.open(tmp / "output.log", os.O_RDWR | os.O_CREAT, 0o600), "w+b") as output, \
+                open(os.open(tmp / "results.bin", os.O_RDWR | os.O_CREAT, 0o600), "w+b") as results:
+
+            def hand_over(uid: int | None) -> None:
+                if uid is not None:  # Only this run's uid (its group) may enter, the root-owned files stay read-only.
+                    os.chown(work, 0, uid)
+                    os.chmod(work, 0o750)
+                stack.enter_context(_writable_home(work / "home", limits.tmp_mb, uid, bwrap=bwrap))
+
+            argv = [sys.executable, *PYTHON_FLAGS, "-c", RUNNER, str(inside / "autograder.zip"),
+                    str(inside / submission.name), f"{home}/{OUT_FOLDER}", str(results.fileno()),
+                    str(MAX_RESULTS_BYTES)]
             hosts = tmp / "hosts"
-            hosts.write_text("127.0.0.1 localhost\n::1 localhost\n", encoding="utf-8")
-            argv = isolation.bwrap_command(work, argv, uid=uid, tmp_mb=limits.tmp_mb, files={"/etc/hosts": hosts})
-        elif uid is not None:
-            argv = [*isolation.setpriv(uid), *argv]
-        env = environment(home)
-        if isolation.extra_paths():
-            env["PYTHONPATH"] = os.pathsep.join(isolation.extra_paths())
-        process = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
-                                   pass_fds=(results.fileno(),), start_new_session=True,
-                                   preexec_fn=isolation.rlimit_setter(limits, nproc=uid is not None, cgroup=cgroup))
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            raise NoScore(TIMEOUT, f"no result within {timeout_s:g} s\n{_tail(output)}") from None
-        finally:
-            _kill(process, uid, cgroup)
-        return _score(results, output, process.returncode, tmp / "results.json", exercise, zip_path)
+            if bwrap:  # Otter and Jupyter talk to their kernel over TCP on "localhost", which must resolve.
+                hosts.write_text("127.0.0.1 localhost\n::1 localhost\n", encoding="utf-8")
+            env = {"PYTHONPATH": os.pathsep.join(isolation.extra_paths())} if isolation.extra_paths() else {}
+            # The tree's memory, its tmpfs pages included, and its processes, whatever it forks (when root can).
+            box = launch.launch(argv, work, limits, memory_bytes=(limits.memory_mb + 2 * limits.tmp_mb) << 20,
+                                namespaces=bwrap, use_uid=use_uid, home=home, env=env,
+                                files={"/etc/hosts": hosts} if bwrap else None, prepare=hand_over,
+                                stdout=output, stderr=output, pass_fds=(results.fileno(),))
+            try:
+                box.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                raise NoScore(TIMEOUT, f"no result within {timeout_s:g} s\n{_tail(output)}") from None
+            finally:
+                box.kill()  # Otter, its kernel and anything the submission started.
+            return _score(results, output, box.proc.returncode, tmp / "results.json", exercise, zip_path)
+    finally:
+        if box is not None:
+            box.release()
 
 
 def _score(results, output, code: int, path: Path, exercise: str, zip_path: Path) -> dict[str, float]:
@@ -201,21 +191,6 @@ def _tail(output) -> str:
     output.seek(max(0, size - LOG_TAIL_BYTES))
     text = output.read().decode("utf-8", errors="replace")
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "?", text)
-
-
-def _kill(process: subprocess.Popen, uid: int | None, cgroup: isolation.WorkerCgroup | None) -> None:
-    """Stop the run's whole process tree: Otter, its kernel and anything the submission started."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    if uid is not None:
-        isolation.kill_uid(uid)
-    if cgroup is not None:
-        for pid in cgroup.pids():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-    process.wait()
 
 
 @contextlib.contextmanager

@@ -1,10 +1,10 @@
 """A sandbox worker process, seen from the trusted side: start it, talk to it with deadlines, kill it.
 
-`WorkerProcess` starts `autograder.sandbox.inside` under the isolation layers (`autograder.sandbox.isolation`),
-sends request frames and reads reply frames through private pipes without ever blocking past a deadline
-(a pidfd tells when the process exits). What the student's code prints goes to /dev/null: the grader reads
-no word of it, and feedback that showed it would show the student the hidden tests' inputs. `kill` removes
-the worker and everything its uid left, then frees the uid and tmp dir.
+`WorkerProcess` starts `autograder.sandbox.inside` with the one launcher (`autograder.sandbox.launch`, which
+the Otter cross-check uses too), sends request frames and reads reply frames through private pipes without
+ever blocking past a deadline (a pidfd tells when the process exits). What the student's code prints goes
+to /dev/null: the grader reads no word of it, and feedback that showed it would show the student the hidden
+tests' inputs. `kill` removes the worker and everything its uid left, then frees the uid and tmp dir.
 
 bubblewrap's --die-with-parent ties a worker's life to the thread that started it: start workers from a
 thread that outlives them (pytest's main thread does).
@@ -16,14 +16,14 @@ import fcntl
 import os
 import select
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 from autograder import scratch
 from autograder.sandbox import inside as wire
-from autograder.sandbox import isolation
+from autograder.sandbox import isolation, launch
+from autograder.sandbox.launch import environment  # noqa: F401 - part of this module's API
 
 WORKER_SOURCE = Path(wire.__file__).read_text(encoding="utf-8")
 #: Largest JSON part of a reply; the npy payload is capped by `Limits.answer_mb`.
@@ -48,16 +48,6 @@ class Died(Exception):
     def __init__(self, code: int | None):
         super().__init__(code)
         self.code = code
-
-
-def environment(home: str) -> dict[str, str]:
-    """The worker's whole environment: nothing of the grader's is passed on."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
-           "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": "",
-           "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "2", "TF_CPP_MIN_LOG_LEVEL": "2",
-           # The worker's seccomp filter refuses file locks; HDF5 (h5py, Keras weights files) then skips them.
-           "HDF5_USE_FILE_LOCKING": "FALSE"}
-    return env | {f"{name}_NUM_THREADS": "1" for name in ("OMP", "OPENBLAS", "MKL")}
 
 
 def _tree(root: int) -> set[int]:
@@ -115,15 +105,7 @@ class WorkerProcess:
         self.module, self.limits, self.keras, self.mode = module, limits, keras, mode
         self.zygote, self.child = zygote, False
         self.hidden_modules = tuple(hidden_modules)
-        self.lease = isolation.lease_uid() if use_uid else None
-        uid = self.lease.uid if self.lease else None
         self.tmp = None if mode == "bwrap" else str(scratch.make("worker"))
-        if self.tmp and uid is not None:
-            os.chown(self.tmp, uid, uid)
-        if uid is not None:
-            # Only this worker's uid may read the submission: without bubblewrap's file view a concurrent
-            # worker of another student would otherwise read (and copy) it.
-            isolation.private_to_group(submission_dir, uid)
         request_r, self.request_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
         for fd in (self.request_w, reply_w):
@@ -131,41 +113,36 @@ class WorkerProcess:
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
             except (AttributeError, OSError):
                 pass
-        self.cgroup = (isolation.WorkerCgroup((limits.memory_mb + limits.tmp_mb) << 20, limits.nproc)
-                       if isolation.cgroup_usable() else None)
-        # The children of a zygote start from an empty tmp dir, and under bubblewrap an empty /dev/shm.
         # The children of a zygote start from an empty tmp dir, and under bubblewrap an empty /dev/shm. "box": the
         # zygote is the init of the sandbox's own PID and IPC namespaces, so it may kill every other process
         # and remove every System V IPC object in them; "sysv": its uid is leased to this worker alone.
         wipe = os.pathsep.join(["/tmp", "/dev/shm", "box"] if mode == "bwrap" else
-                               [self.tmp, *["sysv"] * (uid is not None)]) if zygote else "-"
+                               [self.tmp, *["sysv"] * use_uid]) if zygote else "-"
         argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w, "zygote" if zygote else "single", wipe)
-        if self.mode == "bwrap":
-            # A numpy worker's file view holds numpy and nothing else from any site folder; a Keras
-            # worker still sees the interpreter's site folders (TensorFlow's dependencies are many).
-            argv = isolation.bwrap_command(submission_dir, argv, uid=uid, tmp_mb=limits.tmp_mb,
-                                           hidden_modules=hidden_modules,
-                                           allowed_packages=None if keras else ("numpy",),
-                                           # A zygote as the PID namespace's init cannot be killed from inside,
-                                           # and without /proc its workers cannot read its record.
-                                           as_pid_1=zygote, proc=not zygote, nproc=limits.nproc)
-        elif uid is not None:
-            argv = [*isolation.setpriv(uid), *argv]
+        self.box = None
         try:
-            self.proc = subprocess.Popen(
-                argv, cwd=None if self.mode == "bwrap" else submission_dir,
-                env=environment("/tmp" if self.mode == "bwrap" else self.tmp), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(request_r, reply_w),
-                start_new_session=True,
-                preexec_fn=isolation.rlimit_setter(limits, nproc=uid is not None, cgroup=self.cgroup))
-        except OSError as error:
+            # A numpy worker's file view holds numpy and nothing else from any site folder; a Keras worker
+            # still sees the interpreter's site folders (TensorFlow's dependencies are many). A zygote as the
+            # PID namespace's init cannot be killed from inside, and without /proc its workers cannot read
+            # its record.
+            memory = (limits.memory_mb + limits.tmp_mb) << 20
+            self.box = launch.launch(argv, submission_dir, limits, memory_bytes=memory,
+                                     namespaces=mode == "bwrap", use_uid=use_uid, home=self.tmp,
+                                     hidden_modules=hidden_modules, allowed_packages=None if keras else ("numpy",),
+                                     as_pid_1=zygote, proc=not zygote, nproc=limits.nproc,
+                                     prepare=lambda uid: self._hand_over(submission_dir, uid),
+                                     pass_fds=(request_r, reply_w))
+        except BaseException as error:
             for fd in (self.request_w, self.reply_r):
                 os.close(fd)
             self._release()
-            raise SandboxError(f"cannot start the sandbox worker ({mode} mode): {error}") from None
+            if isinstance(error, OSError):
+                raise SandboxError(f"cannot start the sandbox worker ({mode} mode): {error}") from None
+            raise
         finally:
             for fd in (request_r, reply_w):
                 os.close(fd)
+        self.proc = self.box.proc
         os.set_blocking(self.request_w, False)
         os.set_blocking(self.reply_r, False)
         try:
@@ -306,26 +283,35 @@ class WorkerProcess:
                     return frame
                 raise Died(self.proc.wait())
 
+    @property
+    def cgroup(self) -> isolation.WorkerCgroup | None:
+        """The worker's control group (None without the layer, and once released)."""
+        return self.box.cgroup if self.box is not None else None
+
+    @property
+    def lease(self) -> isolation.UidLease | None:
+        """The worker's uid lease (None without the layer, and once released)."""
+        return self.box.lease if self.box is not None else None
+
+    def _hand_over(self, submission_dir: Path, uid: int | None) -> None:
+        """Give the leased uid its tmp dir, and make the submission readable by it alone."""
+        if uid is None:
+            return
+        if self.tmp:
+            os.chown(self.tmp, uid, uid)
+        # Without bubblewrap's file view a concurrent worker of another student would otherwise read (and copy) it.
+        isolation.private_to_group(submission_dir, uid)
+
     def kill(self) -> None:
         """Kill the worker and everything it started, then free its uid, pipes and tmp dir."""
-        for kill in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
-            try:
-                kill()
-            except OSError:
-                pass
-        self.proc.wait()
+        self.box.kill()
         self._release()
         for fd in (self.request_w, self.reply_r, self.pidfd):
             if fd is not None:
                 os.close(fd)
 
     def _release(self) -> None:
-        if self.cgroup is not None:
-            self.cgroup.remove()
-        if self.lease:
-            isolation.kill_uid(self.lease.uid)
-            if self.mode != "bwrap":  # Under bubblewrap /tmp and /dev/shm were private and are gone.
-                isolation.remove_files_of(self.lease.uid)
-            self.lease.release()
+        if self.box is not None:
+            self.box.release()
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
