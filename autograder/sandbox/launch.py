@@ -26,8 +26,12 @@ import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.sandbox import isolation
+
+if TYPE_CHECKING:
+    from autograder.sandbox import Limits
 
 #: HOME and TMPDIR inside bubblewrap's namespaces: the sandbox's private, size-limited /tmp.
 BOX_TMP = "/tmp"
@@ -53,7 +57,7 @@ class Box:
 
     argv: list[str]
     folder: Path
-    limits: object
+    limits: Limits
     memory_bytes: int
     namespaces: bool
     use_uid: bool
@@ -149,7 +153,7 @@ LAYERS: list[Callable[[Box], None]] = [lease_uid, make_cgroup, hand_over, confin
                                        new_session]
 
 
-def launch(argv: list[str], folder: Path, limits, *, memory_bytes: int, namespaces: bool, use_uid: bool,
+def launch(argv: list[str], folder: Path, limits: Limits, *, memory_bytes: int, namespaces: bool, use_uid: bool,
            home: str | None = None, writable: bool = False, files: dict[str, Path] | None = None,
            hidden_modules=(), allowed_packages=None, as_pid_1: bool = False, proc: bool = True,
            nproc: int | None = None, env: dict[str, str] | None = None,
