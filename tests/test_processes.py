@@ -1,0 +1,39 @@
+"""The trusted grading processes: forked from the preloaded server, named by "module:function"."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autograder.grading import processes
+
+
+def _exit_with(code: str) -> int:
+    print(f"ran in {os.getcwd()} with CONVKIT_PROBE={os.environ.get('CONVKIT_PROBE')}")
+    return int(code)
+
+
+def test_a_grading_process_runs_the_named_function_with_its_folder_environment_and_log(tmp_path):
+    log = tmp_path / "log"
+    code = processes.run("tests.test_processes:_exit_with", ("3",), timeout=120, cwd=tmp_path,
+                         environ={**os.environ, "CONVKIT_PROBE": "yes"}, log_path=log)
+    assert code == 3
+    assert f"ran in {tmp_path} with CONVKIT_PROBE=yes" in processes.read_tail(log)
+
+
+@pytest.mark.parametrize("target", ["tests.test_processes._exit_with", "a:b:c", "not a module:x", ""])
+def test_a_target_that_is_not_module_colon_function_is_refused(tmp_path, target):
+    with pytest.raises(ValueError, match="package.module:function"):
+        processes.run(target, (), timeout=5, cwd=tmp_path, environ={}, log_path=tmp_path / "log")
+
+
+def test_the_batchs_own_process_imports_neither_pytest_nor_matplotlib():
+    """The CLI's imports are on the one-student command's critical path; the grading processes are forked from
+    a server that imported pytest, matplotlib and the hidden suites once."""
+    code = ("import sys\nimport autograder.cli, autograder.grading.batch, autograder.grading.report\n"
+            "print(sorted(m for m in ('pytest', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
