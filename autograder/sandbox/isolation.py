@@ -111,15 +111,23 @@ def lease_uid() -> UidLease:
             continue
         except KeyError:
             pass
-        fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        fd = _try_lock(folder, uid)
+        if fd is None:
             continue
         kill_uid(uid)
         return UidLease(uid, fd)
     raise IsolationError(f"all {UID_COUNT} sandbox uids from {UID_BASE} are in use; lower --jobs")
+
+
+def _try_lock(folder: Path, uid: int) -> int | None:
+    """An open descriptor holding `uid`'s lease lock, or None when a live lease (another worker) holds it."""
+    fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def kill_uid(uid: int) -> None:
@@ -208,11 +216,8 @@ def sweep_free_uids() -> list[int]:
             continue
     cleaned = []
     for uid in sorted((running | owners) & set(range(UID_BASE, UID_BASE + UID_COUNT))):
-        fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        fd = _try_lock(folder, uid)
+        if fd is None:
             continue
         try:
             kill_uid(uid)
