@@ -1,8 +1,10 @@
 """The kit's tests read MNIST from CONVKIT_DATA_DIR; when it is unset, the shared copy beside the repo is used."""
 
 import os
+import shutil
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,13 @@ def python_readable_by_others():
     yield
     for folder, mode in changed:
         folder.chmod(mode)
+
+
+@pytest.fixture
+def traversable_tmp_path():
+    """A scratch folder a sandbox uid can pass through (pytest's own tmp_path is 0700, which a worker
+    without bubblewrap's bind mount could not traverse), removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="convkit-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

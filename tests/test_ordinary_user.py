@@ -18,7 +18,6 @@ import errno
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -71,11 +70,8 @@ def hold(mb):
 
 
 @pytest.fixture
-def folder():
-    path = Path(tempfile.mkdtemp(prefix="convkit-ordinary-test-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def folder(traversable_tmp_path):
+    return traversable_tmp_path
 
 
 def _as_ordinary_user(folder: Path, source: str, **options) -> str:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -64,13 +62,9 @@ needs_namespaces = pytest.mark.skipif("namespaces" not in LAYERS, reason="needs 
 
 
 @pytest.fixture
-def tmp_path():
-    """A world-traversable scratch folder (pytest's own is 0700, which a sandbox uid without bubblewrap
-    could not pass through)."""
-    folder = Path(tempfile.mkdtemp(prefix="convkit-sandbox-test-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+def tmp_path(traversable_tmp_path):
+    """Every test here gets a folder a sandbox uid can pass through."""
+    return traversable_tmp_path
 
 
 def submission(tmp_path: Path, **modules: str) -> Path:

@@ -7,11 +7,9 @@ batch removes it, never the folder of a batch still running, nor one the kit did
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -82,12 +80,9 @@ def test_a_kind_must_be_lowercase_words(tmp_path):
 
 
 @pytest.fixture
-def temp_folder():
-    """A temp folder of the test's own for the batches (world-traversable, as /tmp is, for the sandbox uids)."""
-    folder = Path(tempfile.mkdtemp(prefix="scratch-test-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+def temp_folder(traversable_tmp_path):
+    """A temp folder of the test's own for the batches."""
+    return traversable_tmp_path
 
 
 def _start_batch(class_dir: Path, out: Path, temp: Path) -> subprocess.Popen:

@@ -16,9 +16,7 @@ import fcntl
 import functools
 import os
 import re
-import shutil
 import struct
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -43,12 +41,9 @@ SHARED_FILE = str(Path(np.__file__).with_name("version.py"))
 
 
 @pytest.fixture
-def tmp_path():
-    """A world-traversable scratch folder (a sandbox uid without bubblewrap must pass through it)."""
-    folder = Path(tempfile.mkdtemp(prefix="convkit-seccomp-test-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+def tmp_path(traversable_tmp_path):
+    """Every test here gets a folder a sandbox uid can pass through."""
+    return traversable_tmp_path
 
 
 def boxes(tmp_path: Path, source: str, count: int = 2) -> list[Path]:
