@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -151,6 +152,22 @@ def test_row02_a_syntax_error_is_an_import_error_with_its_line_and_other_modules
         assert "sandbox" not in str(raised.value) and "/" not in str(raised.value)
         assert raised.value.reason == "import error"
         assert sandbox.call("ex05_parameters", "dense_params", 784, 1) == 784
+
+
+def test_each_fresh_worker_runs_the_module_its_zygote_compiled_once_as_pythons_own_loader_would(tmp_path):
+    source = ("import sys\n\ndef where():\n    spec = sys.modules[__name__].__spec__\n    return ["
+              "type(__loader__).__name__, __file__, spec.origin, spec.cached, where.__code__.co_filename]\n")
+    folder = submission(tmp_path, ex01_convolution=source, ex05_parameters="def f(:\n")
+    with Sandbox(folder, FAST) as sandbox:
+        name, file, origin, cached, code_file = sandbox.call("ex01_convolution", "where")
+        sandbox.fresh()
+        assert sandbox.call("ex01_convolution", "where")[0] == "PrecompiledLoader"
+        with pytest.raises(ImportFailed, match=r"^import error: SyntaxError: .*\(line 1\)$"):
+            sandbox.call("ex05_parameters", "f")
+    assert name == "PrecompiledLoader"
+    assert file == origin == code_file and file.endswith("/ex01_convolution.py")
+    pyc = f"ex01_convolution.{sys.implementation.cache_tag}.pyc"
+    assert cached == os.path.join(os.path.dirname(file), "__pycache__", pyc)
 
 
 def test_row03_a_missing_function_is_named_and_a_wrong_signature_is_a_type_error(tmp_path):
