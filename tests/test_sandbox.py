@@ -673,6 +673,26 @@ LENET_LIKE = """
     """
 
 
+def test_keras_optional_packages_wait_in_a_keras_worker_until_the_student_uses_them(tmp_path):
+    source = """
+    import sys
+
+    import keras
+
+    def states():
+        before = [type(sys.modules.get(name)).__name__ for name in ("matplotlib.pyplot", "IPython")]
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure()
+        return [*before, type(sys.modules["matplotlib.pyplot"]).__name__, type(figure).__name__]
+    """
+    folder = submission(tmp_path, ex06_lenet5=source)
+    with Sandbox(folder, FAST, keras_limits=Limits.for_keras(call_timeout_s=60)) as sandbox:
+        pyplot, ipython, used, figure = sandbox.call("ex06_lenet5", "states")
+    assert pyplot == "_LazyModule" and ipython in ("_LazyModule", "NoneType")  # NoneType: not installed here.
+    assert [used, figure] == ["module", "Figure"]
+
+
 @pytest.mark.slow
 def test_keras_model_json_and_predictions_come_back_as_data(tmp_path):
     folder = submission(tmp_path, ex06_lenet5=LENET_LIKE)
