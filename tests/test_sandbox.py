@@ -7,6 +7,7 @@ timeouts. Tests that need a layer this machine lacks (a distinct uid, namespaces
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import sys
@@ -735,6 +736,44 @@ def test_a_forged_object_array_shape_is_a_wire_error_not_a_grader_crash(shape):
 
     with pytest.raises(sandbox_worker.WireError, match="bad object array shape"):
         sandbox_worker.Codec([]).decode({"t": "objarray", "shape": shape})
+
+
+NPY_CASES = {"float64": np.ones((6, 6)), "int64-1d": np.arange(3), "0d": np.asarray(np.float32(2.5)),
+             "empty": np.zeros((0, 3), dtype=np.int8), "fortran": np.ones((2, 3), order="F"),
+             "strided": np.arange(12).reshape(3, 4)[:, ::2], "str": np.array(["ab", "c"]),
+             "complex": np.array([1 + 2j]), "bool": np.array([True]), "big-endian": np.zeros((2, 2, 2), dtype=">i4"),
+             "datetime": np.asarray(np.datetime64("2020-01-01")), "bytes": np.array([b"xy"]),
+             "void": np.zeros(2, dtype="V3"), "structured": np.zeros(3, dtype=[("a", "<i4"), ("b", "<f8")]),
+             "ten-axes": np.zeros((1,) * 10)}
+
+
+@pytest.mark.parametrize("array", NPY_CASES.values(), ids=NPY_CASES.keys())
+def test_npy_blobs_are_numpys_own_both_ways(array):
+    from autograder.sandbox import inside as sandbox_worker
+
+    saved = io.BytesIO()
+    np.save(saved, array, allow_pickle=False)
+    assert sandbox_worker.npy_bytes(array) == saved.getvalue()
+    for loaded in (sandbox_worker.load_npy(saved.getvalue()), np.load(io.BytesIO(sandbox_worker.npy_bytes(array)))):
+        assert loaded.dtype == array.dtype and loaded.shape == array.shape and np.array_equal(loaded, array)
+        assert loaded.flags.f_contiguous == array.flags.f_contiguous
+
+
+@pytest.mark.parametrize("header, data", [
+    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000,), }", b"\0" * 8),
+    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", b"\0" * 24),
+    (b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", b"\0" * 8),
+    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (10000000000, 10000000000), }", b"\0" * 8),
+    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }", b"\0" * 8),
+    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (__import__('os'),), }", b""),
+], ids=["short-data", "long-data", "object", "huge", "negative", "code"])
+def test_a_forged_npy_header_is_a_wire_error(header, data):
+    from autograder.sandbox import inside as sandbox_worker
+
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    blob = sandbox_worker.NPY_MAGIC + len(header).to_bytes(2, "little") + header + data
+    with pytest.raises(sandbox_worker.WireError):
+        sandbox_worker.load_npy(blob)
 
 
 # A model whose to_json() describes another architecture than the one it runs: a Dense layer of 4 units
