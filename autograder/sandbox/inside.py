@@ -844,6 +844,12 @@ def _zygote(request_fd: int, reply_fd: int, wipe: list) -> None:
     whole_box, sysv = "box" in wipe, "box" in wipe or "sysv" in wipe
     finder = PrecompiledFinder(precompile(os.getcwd()))
     sys.meta_path.insert(sys.meta_path.index(importlib.machinery.PathFinder), finder)
+    # The workers put the working folder first on sys.path; its finder (a cached listing of the folder,
+    # checked against its mtime) is made once here instead of in every worker: 0.6 ms a test.
+    sys.path.insert(0, os.getcwd())
+    for name in finder.compiled:
+        importlib.machinery.PathFinder.find_spec(name)
+    del sys.path[0]
     while True:
         pid = os.fork()
         if pid == 0:
