@@ -16,6 +16,24 @@ def _exit_with(code: str) -> int:
     return int(code)
 
 
+def _count_threads_after_a_product(path: str) -> int:
+    import numpy as np
+
+    matrix = np.ones((400, 400))
+    matrix @ matrix
+    with open(path, "w") as handle:
+        handle.write(str(len(os.listdir("/proc/self/task"))))
+    return 0
+
+
+def test_a_grading_process_computes_on_one_thread(tmp_path):
+    """`--jobs` runs grading processes side by side; BLAS threads of their own would only take turns."""
+    answer = tmp_path / "threads"
+    code = processes.run("tests.test_processes:_count_threads_after_a_product", (str(answer),), timeout=120,
+                         cwd=tmp_path, environ=dict(os.environ), log_path=tmp_path / "log")
+    assert code == 0 and answer.read_text() == "1"
+
+
 def test_a_grading_process_runs_the_named_function_with_its_folder_environment_and_log(tmp_path):
     log = tmp_path / "log"
     code = processes.run("tests.test_processes:_exit_with", ("3",), timeout=120, cwd=tmp_path,

@@ -18,10 +18,15 @@ from pathlib import Path
 
 #: The module the server imports before it forks the first grading process.
 PRELOAD = "autograder.grading.warm"
+#: A grading process computes on one core (`--jobs` runs several side by side): BLAS threads would only
+#: wait for each other's core, and numpy starts them when the server imports it, so they are set first.
+ONE_THREAD = {f"{name}_NUM_THREADS": "1" for name in ("OPENBLAS", "OMP", "MKL")}
 
 
 @functools.cache
 def _context():
+    for name, value in ONE_THREAD.items():
+        os.environ.setdefault(name, value)  # The server inherits this process's environment when it starts.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([PRELOAD])
     return context
