@@ -9,6 +9,7 @@ results.json files load because their text is the member's value.
 from __future__ import annotations
 
 from enum import Enum
+from functools import cache
 
 
 class _Word(str, Enum):
@@ -21,11 +22,23 @@ class _Word(str, Enum):
 
     @classmethod
     def parse(cls, text: str):
-        """The member whose text `text` is (an old record may add ": why" after the word), or None."""
-        for member in cls:
-            if text == member.value or text.startswith(member.value + ":") or text.startswith(member.value + " ("):
-                return member
-        return None
+        """The member whose text `text` is (an old record may add ": why" or " (why)" after the word), or None.
+
+        One look-up each for `text` and its parts before the first ":" and before the first " (": a word holds
+        neither, so at most one member can match.
+        """
+        members = _members(cls)
+        return members.get(text) or members.get(text.partition(":")[0]) or members.get(text.partition(" (")[0])
+
+
+@cache
+def _members(vocabulary: type[_Word]) -> dict[str, _Word]:
+    """Text -> member of `vocabulary`; `parse` needs every word non-empty and free of ":" and " (" (checked)."""
+    members = {member.value: member for member in vocabulary}
+    for text in members:
+        if not text or ":" in text or " (" in text:
+            raise ValueError(f"{vocabulary.__name__} word {text!r} must be non-empty and hold neither ':' nor ' ('")
+    return members
 
 
 class Reason(_Word):
