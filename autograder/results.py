@@ -70,12 +70,11 @@ class StudentResult:
         return points
 
     def total(self) -> tuple[float, float]:
-        pairs = self.exercise_points().values()
-        return sum(e for e, _ in pairs), sum(p for _, p in pairs)
+        return total_of(self.exercise_points())
 
     def csv_row(self) -> list[str]:
         points = self.exercise_points()
-        total, possible = self.total()
+        total, possible = total_of(points)
         return [self.student, *(_number(points[name][0]) for name in EXERCISE_NAMES),
                 _number(total), _number(possible), self.status]
 
@@ -94,6 +93,12 @@ class StudentResult:
         tests = [TestResult(**{k: v for k, v in t.items() if k in known}) for t in data.get("tests", [])]
         own = {f.name for f in fields(cls)}
         return cls(**{**{k: v for k, v in data.items() if k in own}, "tests": tests})
+
+
+def total_of(points: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    """(points earned, points possible) over the exercises of `StudentResult.exercise_points()`."""
+    pairs = points.values()
+    return sum(e for e, _ in pairs), sum(p for _, p in pairs)
 
 
 _TEST_FIELDS = tuple(f.name for f in fields(TestResult))

@@ -14,7 +14,7 @@ import jinja2
 
 from autograder.course import FEEDBACK_HTML
 from autograder.otter import crosscheck as otter_crosscheck
-from autograder.results import NOT_RUN, PASSED, StudentResult, _number, write_atomic
+from autograder.results import NOT_RUN, PASSED, StudentResult, _number, total_of, write_atomic
 from autograder.sandbox import isolation
 from autograder.stubs import EXERCISE_NAMES
 from autograder.verdicts import Reason, Status
@@ -73,10 +73,10 @@ def histogram_svg(totals: list[float], possible: float) -> str:
         bars=bars, tallest=-(-tallest // step) * step, step=step)
 
 
-def submitted(result: StudentResult, exercise: str) -> bool:
-    """Whether the student handed in `exercise`: some test of it ran and did not fail as "not submitted"."""
-    return any(t.exercise == exercise and t.status != NOT_RUN
-               and Reason.parse(t.reason or "") != Reason.NOT_SUBMITTED for t in result.tests)
+def submitted(result: StudentResult) -> set[str]:
+    """The exercises the student handed in: those with some test that ran and did not fail as "not submitted"."""
+    return {t.exercise for t in result.tests
+            if t.status != NOT_RUN and Reason.parse(t.reason or "") is not Reason.NOT_SUBMITTED}
 
 
 def display_name(name: str) -> str:
@@ -99,10 +99,11 @@ def pass_rates(results: list[StudentResult]) -> list[tuple[str, str, int, int]]:
     """
     passed, ran, order = Counter(), Counter(), {}
     for result in results:
+        handed_in = submitted(result)
         for test in result.tests:
             key = (test.exercise, test.name)
             order.setdefault(key, len(order))
-            if test.status != NOT_RUN and submitted(result, test.exercise):
+            if test.status != NOT_RUN and test.exercise in handed_in:
                 ran[key] += 1
                 passed[key] += test.status == PASSED
     return [(key[0], display_name(key[1]), passed[key], ran[key]) for key in sorted(order, key=order.get)]
@@ -126,7 +127,7 @@ def mistake_summary(results: list[StudentResult]) -> list[dict]:
             if test.status != PASSED:
                 for hint in hints(test.output):
                     who[(test.exercise, hint)].add(result.student)
-    submitters = {name: sum(submitted(r, name) for r in results) for name in EXERCISE_NAMES}
+    submitters = Counter(name for r in results for name in submitted(r))
     rows = [{"exercise": exercise, "hint": hint, "students": sorted(students), "submitters": submitters[exercise]}
             for (exercise, hint), students in who.items()]
     rank = {name: i for i, name in enumerate(EXERCISE_NAMES)}
@@ -182,11 +183,13 @@ def write_class_report(path, results: list[StudentResult], similarity: str | Non
         folder = path.parent / result.student
         if folder.is_dir():
             write_atomic(folder / FEEDBACK_HTML, feedback_html(result))
-    totals = [r.total()[0] for r in results]
-    possible = max((r.total()[1] for r in results), default=0)
+    points = [r.exercise_points() for r in results]
+    totals = [total_of(student)[0] for student in points]
+    possible = max((total_of(student)[1] for student in points), default=0)
+    handed_in = [submitted(r) for r in results]
     exercises = []
     for name in EXERCISE_NAMES:
-        pairs = [r.exercise_points()[name] for r in results if submitted(r, name)]
+        pairs = [student[name] for student, names in zip(points, handed_in, strict=True) if name in names]
         exercises.append((name, len(pairs), sum(e for e, _ in pairs) / max(len(pairs), 1),
                           max((p for _, p in pairs), default=0)))
     layers = sorted({layer for r in results for layer in r.isolation})
