@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from markdown_it import MarkdownIt
 
-from autograder.grading.feedback import GradescopeHtml, answer_figure, feedback_markdown
+from autograder.grading.feedback import GradescopeHtml, answer_figure, feedback_html, feedback_markdown
 from autograder.results import FAILED, PASSED, StudentResult, TestResult, gradescope_results
 
 INJECTED = "boom\n```\n\n<script>alert(1)</script>\n\n# Feedback for mallory\n\n**60 / 60 points**\n\n````"
@@ -71,3 +71,22 @@ def test_gradescope_html_caps_the_pictures_per_submission_and_their_size(tmp_pat
     assert all("could not be read" in o for o in outputs[2:5]) and "svg" not in "".join(outputs)
     with pytest.raises(ValueError, match="max_figures"):
         GradescopeHtml(tmp_path, max_figures=-1)
+
+
+def feedback_pages() -> list[StudentResult]:
+    """Pages with a table, warnings, a status, a shared message, an injected message and a picture."""
+    return [StudentResult(student="mallory", warnings=["ignored (not an exercise file): x\n# owned `y`"],
+                          status="invalid submission: zip member 'a\n## b'",
+                          tests=[TestResult("ex02_padding", name, 5, 0, FAILED, INJECTED) for name in "ab"]),
+            StudentResult(student="ada", tests=[TestResult("ex01_convolution", "uint8", 6, 6, PASSED)]),
+            StudentResult(student="ben", tests=[
+                TestResult("ex01_convolution", "edge kernel", 4, 0, FAILED, "[ref]: /x\n*a* <b>", figure="e.png"),
+                TestResult("ex04_pooling", "max_pool2d [H4]", 2, 0, "not run", "not run (--lenet skip)")])]
+
+
+def test_feedback_html_renders_every_page_as_a_renderer_of_its_own_would():
+    pages = feedback_pages() * 2
+    for result, page in zip(pages, [feedback_html(result) for result in pages], strict=True):
+        alone = MarkdownIt("commonmark", {"html": False}).enable("table").render(feedback_markdown(result))
+        assert f"<body>\n{alone}</body>" in page
+    assert "<table>" in page and "<img " in feedback_html(pages[2]) and "<script>" not in feedback_html(pages[0])
