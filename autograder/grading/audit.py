@@ -20,18 +20,6 @@ def _is_forbidden_module(name: str) -> bool:
     return any(name == banned or name.startswith(banned + ".") for banned in FORBIDDEN_MODULES)
 
 
-def _dotted(node: ast.AST) -> str | None:
-    """`np.convolve` for an attribute chain of names, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def forbidden_uses(source: str) -> list[str]:
     """The forbidden imports and numpy calls in a module's source, e.g. `["import scipy.signal", "np.convolve"]`.
 
@@ -43,23 +31,24 @@ def forbidden_uses(source: str) -> list[str]:
         return []
     numpy_names = {"numpy"}
     found: list[str] = []
+    # One walk, breadth first (an alias is known before the calls below it), each node's type looked at once.
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        kind = type(node)
+        if kind is ast.Attribute:
+            # Only `name.function` can be a finding (`np.convolve`; not `np.linalg.convolve` or `f().convolve`).
+            value = node.value
+            if node.attr in FORBIDDEN_NUMPY and type(value) is ast.Name and value.id in numpy_names:
+                found.append(f"{value.id}.{node.attr}")
+        elif kind is ast.Import:
             for alias in node.names:
                 if _is_forbidden_module(alias.name):
                     found.append(f"import {alias.name}")
                 if alias.name == "numpy":
                     numpy_names.add(alias.asname or "numpy")
-        elif isinstance(node, ast.ImportFrom) and node.module:
+        elif kind is ast.ImportFrom and node.module:
             full = [f"{node.module}.{alias.name}" for alias in node.names]
             if _is_forbidden_module(node.module) or any(_is_forbidden_module(name) for name in full):
                 found.append(f"from {node.module} import {', '.join(a.name for a in node.names)}")
             if node.module == "numpy":
                 found += [f"from numpy import {a.name}" for a in node.names if a.name in FORBIDDEN_NUMPY]
-        elif isinstance(node, ast.Attribute):
-            dotted = _dotted(node)
-            if dotted and dotted.count(".") == 1:
-                base, attr = dotted.split(".")
-                if base in numpy_names and attr in FORBIDDEN_NUMPY:
-                    found.append(dotted)
     return sorted(set(found))
