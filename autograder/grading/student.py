@@ -39,10 +39,13 @@ INTERNAL_ERROR = ("the grader could not finish this test (an internal error, not
 
 
 #: pytest's own plugins that grading has no use for: each costs time on every student (unraisableexception
-#: alone runs five garbage collections at the end of a session).
+#: alone runs five garbage collections at the end of a session; capture swaps file descriptors around each of a
+#: test's three phases, a tenth of the grading process's own CPU, to catch output that only the trusted side could
+#: print: a sandbox worker's goes to /dev/null).
 UNUSED_PYTEST_PLUGINS = ("unraisableexception", "threadexception", "faulthandler", "logging", "junitxml",
                          "doctest", "pastebin", "nose", "legacypath", "tmpdir", "monkeypatch", "recwarn",
-                         "stepwise", "warnings")
+                         "stepwise", "warnings", "capture", "debugging", "unittest", "setuponly", "setupplan",
+                         "python_path", "subtests")
 
 
 #: After this many timeouts of one function, later tests of it fail at once instead of waiting again.
