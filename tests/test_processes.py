@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,34 @@ def test_the_batchs_own_process_imports_neither_pytest_nor_matplotlib():
             "print(sorted(m for m in ('pytest', 'matplotlib') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+GRADE_AFTER_WARM = """
+import shutil, sys
+from pathlib import Path
+import autograder.grading.warm
+from autograder.grading import feedback, student
+compiled = []
+compile_template = feedback._ENV.compile
+feedback._ENV.compile = lambda *args, **kwargs: compiled.append(args) or compile_template(*args, **kwargs)
+folder = Path(sys.argv[1])
+submission = folder / "submission"
+submission.mkdir()
+for module in Path("solutions").glob("ex0[1-5]_*.py"):
+    shutil.copy(module, submission / module.name)
+submission.chmod(0o755)
+before = set(sys.modules)
+result = student.grade(student.GradingSpec(student="ada", submission_dir=str(submission), out_dir=str(folder / "out"),
+                                           lenet="skip", files=sorted(p.name for p in submission.iterdir())))
+print(sorted(set(sys.modules) - before), len(compiled), result.exercise_points()["ex01_convolution"])
+"""
+
+
+def test_a_grading_process_forked_from_the_server_imports_and_compiles_nothing_more(traversable_tmp_path):
+    """What a grading process would import or compile on its own it does once per student; the server does it once
+    for the class (numpy.random, pytest's plugins, feedback.md's template)."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", GRADE_AFTER_WARM, str(traversable_tmp_path)], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[] 0 (10.0, 10.0)"
