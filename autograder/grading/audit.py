@@ -20,6 +20,20 @@ def _is_forbidden_module(name: str) -> bool:
     return any(name == banned or name.startswith(banned + ".") for banned in FORBIDDEN_MODULES)
 
 
+def _breadth_first(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree` in `ast.walk`'s order (breadth first), in half its time: a list grown while it is
+    read instead of a generator over `ast.iter_child_nodes`."""
+    nodes = [tree]
+    for node in nodes:
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                nodes.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                nodes.append(value)
+    return nodes
+
+
 def forbidden_uses(source: str) -> list[str]:
     """The forbidden imports and numpy calls in a module's source, e.g. `["import scipy.signal", "np.convolve"]`.
 
@@ -32,7 +46,7 @@ def forbidden_uses(source: str) -> list[str]:
     numpy_names = {"numpy"}
     found: list[str] = []
     # One walk, breadth first (an alias is known before the calls below it), each node's type looked at once.
-    for node in ast.walk(tree):
+    for node in _breadth_first(tree):
         kind = type(node)
         if kind is ast.Attribute:
             # Only `name.function` can be a finding (`np.convolve`; not `np.linalg.convolve` or `f().convolve`).
