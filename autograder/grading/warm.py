@@ -1,10 +1,10 @@
 """What every grading process needs, imported once by the server the grading processes are forked from.
 
-Importing this module imports pytest (with the plugins grading keeps, which `pytest.main` would otherwise import
-in every grading process), numpy (with `numpy.random`, which numpy imports only when first used), matplotlib (for the pictures
-of wrong answers), the grading process's code, the hidden suites with their conftest, the reference solutions and
-the check library; compiles feedback.md's template; and detects the sandbox's isolation layers (each probe starts
-a process). It runs no student code.
+Importing this module imports pytest (with the plugins grading keeps, which `pytest.main` would otherwise import in
+every grading process), numpy (with `numpy.random`, which numpy imports only when first used), matplotlib (for the
+pictures of wrong answers), the grading process's code, the hidden suites with their conftest, the reference
+solutions and the check library; compiles feedback.md's template; and detects the sandbox's isolation layers (each
+probe starts a process). It runs no student code.
 """
 
 from __future__ import annotations
