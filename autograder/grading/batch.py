@@ -9,9 +9,11 @@ as an uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import queue
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -116,22 +118,44 @@ def _grader_error(student: str, why: str) -> StudentResult:
 
 
 def grade_student(student: intake.Student, options: BatchOptions, scratch_root: Path,
-                  otter_zips: dict[str, Path] | None = None) -> StudentResult:
+                  otter_zips: dict[str, Path] | None = None, lanes: queue.Queue | None = None) -> StudentResult:
     """Take in one student's files and grade them in a separate trusted process.
 
     With `otter_zips` (exercise -> autograder zip), each submitted module is then also graded by Otter in
     the sandbox, and Otter's scores are stored beside convkit's in the student's results.json (what Otter
-    printed goes only to the instructor's `course.OTTER_LOG`).
+    printed goes only to the instructor's `course.OTTER_LOG`). With `lanes` (a queue of
+    `autograder.sandbox.lane.Lane`), the student's files go to a free lane's folder and that lane serves
+    the numpy modules; it goes back to the queue, ready for the next student, when the student is done.
     """
+    lane = lanes.get() if lanes is not None else None
+    exits: list[int | None] = []
+    try:
+        return _grade_student(student, options, scratch_root, otter_zips, lane, exits)
+    finally:
+        if lane is not None:
+            try:
+                lane.ready_for_next(exits[0] if exits else None)
+            except Exception as error:  # noqa: BLE001 - a lane that cannot restart leaves the others serving.
+                print(f"a sandbox lane could not be restarted ({error}); the students it would have served "
+                      "get a box of their own", file=sys.stderr)
+                lane.stop()
+            lanes.put(lane)
+
+
+def _grade_student(student: intake.Student, options: BatchOptions, scratch_root: Path,
+                   otter_zips: dict[str, Path] | None, lane, exits: list) -> StudentResult:
+    """`grade_student` on `lane` (or None); the grading process's exit code is appended to `exits`."""
     scratch = scratch_root / student.id
     out_dir = options.out_dir / student.id
-    spec = GradingSpec(student=student.id, submission_dir=str(scratch / "submission"), out_dir=str(out_dir),
+    submission = lane.folder if lane is not None else scratch / "submission"
+    scratch.mkdir(parents=True, exist_ok=True)
+    spec = GradingSpec(student=student.id, submission_dir=str(submission), out_dir=str(out_dir),
                        timeout_s=options.timeout_s, lenet=options.lenet, seed=options.seed,
                        min_isolation=options.min_isolation)
     environ = dict(os.environ)
     absolute_path_variables(environ)
     try:
-        taken = intake.take_in(student, scratch / "submission")
+        taken = intake.take_in(student, submission)
         spec.files, spec.warnings = taken.files, taken.warnings
     except intake.InvalidSubmission as error:
         spec.invalid = str(error)
@@ -141,8 +165,10 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
         log_path = scratch / "grading.log"
         scratch.chmod(0o711)
         try:
-            code = processes.run(GRADE_STUDENT, ([str(spec_path)],), timeout=options.student_deadline(),
-                                 cwd=scratch, environ=environ, log_path=log_path)
+            args = ([str(spec_path)],) if lane is None or spec.invalid else ([str(spec_path)], lane.handle())
+            code = processes.run(GRADE_STUDENT, args, timeout=options.student_deadline(), cwd=scratch,
+                                 environ=environ, log_path=log_path)
+            exits.append(code)
         finally:
             # A grading process killed at its deadline never cleaned up after its workers; do it now.
             if "uid" in isolation.available_layers():
@@ -157,13 +183,14 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
                 handle.write(f"== {student.id} (exit {code})\n{processes.read_tail(log_path)}\n")
             return _grader_error(student.id, f"grading process exited with {code}; see {log.name}")
         if otter_zips and not spec.invalid:
-            result.otter = otter_crosscheck.cross_check(scratch / "submission", spec.files, otter_zips,
+            result.otter = otter_crosscheck.cross_check(submission, spec.files, otter_zips,
                                                         lenet=options.lenet, call_timeout_s=options.timeout_s,
                                                         log_path=options.out_dir / course.OTTER_LOG, student=student.id)
             write_atomic(out_dir / RESULTS_JSON, json.dumps(gradescope_results(result), indent=2))
         return result
     finally:
-        intake.remove_scratch(scratch / "submission")
+        if lane is None:
+            intake.remove_scratch(submission)
 
 
 def _stopped_at_deadline(student: str, out_dir: Path, deadline: float) -> StudentResult:
@@ -202,6 +229,35 @@ def _kept_by_resume(kept: StudentResult | None, options: BatchOptions) -> tuple[
     if options.otter and _lacks_otter_verdicts(kept):
         return False, "it has no Otter scores yet"
     return True, ""
+
+
+@contextlib.contextmanager
+def _lanes(options: BatchOptions, layers: list[str], scratch_root: Path, students: int):
+    """A queue of `options.jobs` running lanes (`autograder.sandbox.lane`), or None where lanes cannot serve:
+    without bubblewrap, for fewer than two students, or when the numpy exercises refuse different imports."""
+    forbidden = {tuple(course.forbidden_imports().get(name, [])) for name in course.names("numpy")}
+    if "namespaces" not in layers or students < 2 or len(forbidden) != 1:
+        yield None
+        return
+    from autograder.sandbox import Limits
+    from autograder.sandbox import lane as lanes
+
+    hidden, started, waiting = forbidden.pop(), [], queue.Queue()
+    try:
+        try:
+            for index in range(min(options.jobs, students)):
+                lane = lanes.Lane(scratch_root / f"lane-{index}", Limits(call_timeout_s=options.timeout_s),
+                                  use_uid="uid" in layers, hidden_modules=hidden)
+                started.append(lane)
+                lane.start()
+                waiting.put(lane)
+        except Exception as error:  # noqa: BLE001 - without lanes every student gets a box of its own.
+            print(f"sandbox lanes unavailable ({error}); every student gets a box of its own", file=sys.stderr)
+            waiting = None
+        yield waiting
+    finally:
+        for lane in started:
+            lane.stop()
 
 
 def build_otter_zips(options: BatchOptions) -> dict[str, Path]:
@@ -249,9 +305,10 @@ def grade_class(class_dir: Path | None, options: BatchOptions, progress=None) ->
     if progress:
         progress(len(done), len(students), None)
     zips = build_otter_zips(options) if options.otter and todo else None
-    with scratch.folder("batch") as scratch_root, ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+    with scratch.folder("batch") as scratch_root, _lanes(options, layers, scratch_root, len(todo)) as lanes, \
+            ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         scratch_root.chmod(0o711)  # Sandbox uids may pass through to their own folder, never list.
-        futures = {pool.submit(grade_student, s, options, scratch_root, zips): s for s in todo}
+        futures = {pool.submit(grade_student, s, options, scratch_root, zips, lanes): s for s in todo}
         for future in as_completed(futures):
             student = futures[future]
             try:

@@ -297,8 +297,9 @@ def count_hidden_tests(answer_path: str) -> int:
     return int(code)
 
 
-def grade(spec: GradingSpec) -> StudentResult:
-    """Run the hidden suites for one student and write results.json and feedback.md."""
+def grade(spec: GradingSpec, lane=None) -> StudentResult:
+    """Run the hidden suites for one student and write results.json and feedback.md; `lane` (a
+    `autograder.sandbox.lane.LaneHandle` whose folder holds the submission) serves its numpy modules."""
     from autograder.sandbox import Limits, Sandbox
 
     started = time.monotonic()
@@ -317,7 +318,7 @@ def grade(spec: GradingSpec) -> StudentResult:
     keras = course.keras_exercise()
     with Sandbox(Path(spec.submission_dir), limits, min_isolation=spec.min_isolation,
                  forbidden=course.forbidden_imports(), keras_modules=(keras.name,),
-                 builder=keras.builder, trainer=keras.trainer, weights_file=course.WEIGHTS_FILE) as sandbox:
+                 builder=keras.builder, trainer=keras.trainer, weights_file=course.WEIGHTS_FILE, lane=lane) as sandbox:
         result.isolation = list(sandbox.isolation)
         result.settings = {**settings.record(), "isolation": result.isolation}
         collector = Collector(_provider(spec, sandbox), out_dir.parent / GRADER_LOG, sandbox, out_dir,
@@ -339,10 +340,10 @@ def grade(spec: GradingSpec) -> StudentResult:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, lane=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     spec = GradingSpec(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
-    grade(spec)
+    grade(spec, lane)
     return 0
 
 

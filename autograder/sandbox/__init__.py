@@ -165,11 +165,13 @@ class Sandbox:
     def __init__(self, submission_dir: Path, limits: Limits | None = None, *, min_isolation: str = "process",
                  keras_limits: Limits | None = None, forbidden: dict[str, list[str]] | None = None,
                  keras_modules: tuple[str, ...] | list[str] = (), builder: str = "", trainer: str = "",
-                 weights_file: str | None = None):
+                 weights_file: str | None = None, lane=None):
         """`forbidden` maps a module name to the dotted imports its worker refuses; `keras_modules` are the
         modules run in Keras workers; `builder` and `trainer` are the names of the Keras module's model
         builder and training function, `weights_file` the default weights file of `keras_predict`. The
-        grader passes all of them from its course registry: the sandbox knows no course."""
+        grader passes all of them from its course registry: the sandbox knows no course. `lane` (a
+        `lane.LaneHandle` whose folder is `submission_dir`) serves the numpy modules instead of a box of
+        this sandbox's own, until a failure kills it (see `autograder.sandbox.lane`)."""
         self.keras_modules = tuple(keras_modules)
         if not all(isinstance(name, str) and name.isidentifier() for name in self.keras_modules):
             raise ValueError(f"keras_modules must be module names, got {keras_modules!r}")
@@ -188,6 +190,7 @@ class Sandbox:
         self._worker: WorkerProcess | None = None
         self._stale = False
         self._failed: dict[str, SubmissionError] = {}
+        self._lane = lane if self.mode == "bwrap" else None
         if "uid" in self.isolation:
             self._check_readable()
 
@@ -373,10 +376,27 @@ class Sandbox:
         else:
             worker = None
         if worker is None:
-            worker = self._start_worker(module, keras=False, hidden_modules=hidden, zygote=True)
+            worker = self._take_lane(hidden) or self._start_worker(module, keras=False, hidden_modules=hidden,
+                                                                   zygote=True)
             worker.fork_child()
         worker.module, self._stale = module, False
         return worker, True
+
+    def _take_lane(self, hidden: tuple[str, ...]) -> WorkerProcess | None:
+        """The lane as this sandbox's zygote worker, once (None without one, or for other hidden packages)."""
+        lane, self._lane = self._lane, None
+        if lane is None or tuple(lane.hidden_modules) != hidden:
+            self._lane = lane
+            return None
+        self._stop()
+        worker = lane.attach(self.limits)
+        try:
+            worker.begin_student()
+        except (TimedOut, Died, wire.WireError, SandboxError, OSError):
+            worker.kill()
+            return None
+        self._worker = worker
+        return worker
 
     def _exchange(self, worker: WorkerProcess, header: dict, blobs: list, timeout: float, phase: str):
         try:
@@ -457,7 +477,18 @@ class Sandbox:
             worker.kill()
 
     def close(self) -> None:
-        """Kill the worker (and all it started) and remove its tmp dir. The sandbox can be used again."""
+        """Kill the worker (and all it started) and remove its tmp dir. The sandbox can be used again. A lane
+        is handed back clean instead (its student's zygote ended, its box wiped), or killed if it cannot be."""
+        worker = self._worker
+        if worker is not None and worker.lane and worker.proc.poll() is None:
+            self._worker = None
+            try:
+                worker.end_student()
+            except (TimedOut, Died, wire.WireError, TooLarge, OSError):
+                worker.kill()
+                return
+            worker.detach()
+            return
         self._stop()
 
     def __enter__(self) -> Sandbox:

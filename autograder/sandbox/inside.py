@@ -6,7 +6,10 @@ itself; ``zygote`` keeps one fresh worker (a fork of itself) serving the request
 ended (on an ``exit`` request) writes ``{"op": "child_exit", "code": ...}``, cleans up and forks the next:
 it empties the folders WIPE lists (``os.pathsep``-separated, ``-`` for none); the entry ``box`` (it is the
 init of the sandbox's own PID and IPC namespaces) makes it kill every other process it can signal and
-remove every System V IPC object, and ``sysv`` (its uid is the sandbox's alone) those of its uid. It imports
+remove every System V IPC object, and ``sysv`` (its uid is the sandbox's alone) those of its uid. MODE
+``lane`` (a bubblewrap box that serves one student after another) forks a zygote for each ``student``
+request, and when that zygote has ended (a child read ``student_end``) cleans the whole box as a zygote
+does between tests and writes ``{"op": "student_done"}``; it answers ``ping`` with ``{"op": "pong"}``. It imports
 only the standard library and numpy; a Keras task's student module imports TensorFlow itself. Nothing of the
 grader (no tests, no solutions) is imported here or reachable from here.
 
@@ -679,6 +682,8 @@ def _serve(worker: Worker, request_fd: int, reply_fd: int) -> None:
             os._exit(EXIT_PIPE_CLOSED)
         if header.get("op") == "exit":
             os._exit(0)
+        if header.get("op") == "student_end":
+            os._exit(EXIT_STUDENT_END)
         reply, blobs = worker.handle(header, blobs)
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -754,6 +759,8 @@ SYSV_KINDS = (("shmctl", 14, 15), ("semctl", 19, 20), ("msgctl", 12, 13))
 IPC_RMID = 0
 #: A child that found the request pipe closed exits with this code, and its zygote then ends too.
 EXIT_PIPE_CLOSED = 3
+#: A child that read ``student_end`` exits with this code; its zygote then ends, and the lane cleans the box.
+EXIT_STUDENT_END = 4
 
 
 def _remove_sysv(libc) -> None:
@@ -821,6 +828,18 @@ def _drain_child_ends() -> None:
         pass
 
 
+def _clean_box(libc, folders: list, whole_box: bool, sysv: bool) -> None:
+    """Kill what the last child left running, empty `folders`, remove the System V IPC objects (`sysv`), and
+    take the ends of the processes killed, so that the next child's cannot be lost behind them."""
+    _end_strays(whole_box)
+    for folder in folders:
+        if os.path.isdir(folder):
+            _wipe(folder)
+    if sysv:
+        _remove_sysv(libc)
+    _drain_child_ends()
+
+
 def _zygote(request_fd: int, reply_fd: int, wipe: list) -> None:
     """Keep one fresh worker ready for every test, and report each one's end with a ``child_exit`` frame.
 
@@ -857,25 +876,55 @@ def _zygote(request_fd: int, reply_fd: int, wipe: list) -> None:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             _serve(Worker(), request_fd, reply_fd)
         code = _child_end(pid)
-        _end_strays(whole_box)
-        for folder in folders:
-            if os.path.isdir(folder):
-                _wipe(folder)
-        if sysv:
-            _remove_sysv(libc)
-        _drain_child_ends()  # The strays' ends, so that the next worker's cannot be lost behind them.
-        if code == EXIT_PIPE_CLOSED:
+        _clean_box(libc, folders, whole_box, sysv)
+        if code in (EXIT_PIPE_CLOSED, EXIT_STUDENT_END):
             os._exit(0)
         _write_all(reply_fd, frame_bytes({"op": "child_exit", "code": code}, []))
 
 
+def _lane(request_fd: int, reply_fd: int, wipe: list) -> None:
+    """Serve one student after another in this box, whose PID and IPC namespaces' init this process is.
+
+    For each ``student`` request it forks a zygote (`_zygote`), which compiles the submission folder as it is
+    now (the trusted side puts each student's files there in turn) and serves that student's tests. When the
+    zygote has ended, this process cleans the box as a zygote does between tests (every other process
+    killed, the folders in `wipe` emptied, every System V IPC object removed) and writes ``student_done``.
+    It never compiles or imports a student's file, so nothing one student's zygote held reaches the next.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+    _reap_unaccounted(libc)
+    folders = [folder for folder in wipe if folder not in ("box", "sysv")]
+    while True:
+        try:
+            header, _ = _read_frame(request_fd)
+        except EOFError:
+            os._exit(0)
+        if header.get("op") == "ping":
+            _write_all(reply_fd, frame_bytes({"op": "pong"}, []))
+            continue
+        if header.get("op") != "student":
+            os._exit(EXIT_PIPE_CLOSED)  # Not the lane protocol: the trusted side replaces this box.
+        pid = os.fork()
+        if pid == 0:
+            _zygote(request_fd, reply_fd, wipe)
+        code = _child_end(pid)
+        _clean_box(libc, folders, True, True)
+        _write_all(reply_fd, frame_bytes({"op": "student_done", "code": code}, []))
+
+
 def main(argv: list) -> None:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
-    zygote, wipe = argv[3] == "zygote", [folder for folder in argv[4].split(os.pathsep) if folder != "-"]
+    mode, wipe = argv[3], [folder for folder in argv[4].split(os.pathsep) if folder != "-"]
     sys.path.extend(argv[5:])
-    filtered = install_seccomp(seccomp_program(numpy_only=zygote))  # A zygote serves numpy modules only.
+    # A zygote (and a lane's) serves numpy modules only.
+    filtered = install_seccomp(seccomp_program(numpy_only=mode in ("zygote", "lane")))
     _write_all(reply_fd, frame_bytes({"op": "ready", "pid": os.getpid(), "seccomp": filtered}, []))
-    if zygote:
+    if mode == "lane":
+        _lane(request_fd, reply_fd, wipe)
+    if mode == "zygote":
         _zygote(request_fd, reply_fd, wipe)
     sys.meta_path.insert(0, LazyFinder())
     _serve(Worker(), request_fd, reply_fd)

@@ -93,17 +93,55 @@ def runnable_wait_s(root: int) -> float:
     return total / 1e9
 
 
+class RemoteProcess:
+    """A process this one did not start (a lane's box, started by the batch), watched through a pidfd: the
+    part of `subprocess.Popen` a `WorkerProcess` uses. Its exit code is not known here (None)."""
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+        self._pidfd = os.pidfd_open(pid)
+
+    def poll(self) -> int | None:
+        if self._pidfd is not None and select.select([self._pidfd], [], [], 0)[0]:
+            os.close(self._pidfd)
+            self._pidfd, self.returncode = None, -9
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        if self._pidfd is not None and not select.select([self._pidfd], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired("lane", timeout)
+        self.poll()
+        return None
+
+    def close(self) -> None:
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, 9)
+        except OSError:
+            pass
+        if self._pidfd is not None:
+            select.select([self._pidfd], [], [], 5.0)
+            self.poll()
+
+
 class WorkerProcess:
     """One worker process that imported (or is about to import) one student module."""
 
     def __init__(self, submission_dir: Path, module: str, limits, *, mode: str, use_uid: bool, keras: bool,
-                 hidden_modules: tuple[str, ...] | list[str] = (), zygote: bool = False):
+                 hidden_modules: tuple[str, ...] | list[str] = (), zygote: bool = False, lane: bool = False):
         """Start the worker for `module`; `mode` is "bwrap", "uid" or "process"; `limits` a `Limits`;
         `hidden_modules` are packages the worker's file view leaves out (bwrap mode only). A `zygote`
         worker imports no module itself: `fork_child` makes a fresh child that answers the requests
-        until `end_child`."""
+        until `end_child`. A `lane` (bwrap mode only) serves one student after another from
+        `submission_dir`, each with a zygote of its own (see `autograder.sandbox.lane`)."""
+        if lane and mode != "bwrap":
+            raise ValueError(f"a lane needs bubblewrap's namespaces (mode 'bwrap'), got mode {mode!r}")
         self.module, self.limits, self.keras, self.mode = module, limits, keras, mode
-        self.zygote, self.child = zygote, False
+        self.zygote, self.child, self.lane = zygote or lane, False, lane
         self.hidden_modules = tuple(hidden_modules)
         self.tmp = None if mode == "bwrap" else str(scratch.make("worker"))
         request_r, self.request_w = os.pipe()
@@ -117,8 +155,9 @@ class WorkerProcess:
         # zygote is the init of the sandbox's own PID and IPC namespaces, so it may kill every other process
         # and remove every System V IPC object in them; "sysv": its uid is leased to this worker alone.
         wipe = os.pathsep.join(["/tmp", "/dev/shm", "box"] if mode == "bwrap" else
-                               [self.tmp, *["sysv"] * use_uid]) if zygote else "-"
-        argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w, "zygote" if zygote else "single", wipe)
+                               [self.tmp, *["sysv"] * use_uid]) if self.zygote else "-"
+        kind = "lane" if lane else "zygote" if zygote else "single"
+        argv = isolation.python_argv(WORKER_SOURCE, request_r, reply_w, kind, wipe)
         self.box = None
         try:
             # A numpy worker's file view holds numpy and nothing else from any site folder; a Keras worker
@@ -129,7 +168,7 @@ class WorkerProcess:
             self.box = launch.launch(argv, submission_dir, limits, memory_bytes=memory,
                                      namespaces=mode == "bwrap", use_uid=use_uid, home=self.tmp,
                                      hidden_modules=hidden_modules, allowed_packages=None if keras else ("numpy",),
-                                     as_pid_1=zygote, proc=not zygote, nproc=limits.nproc,
+                                     as_pid_1=self.zygote, proc=not self.zygote, nproc=limits.nproc,
                                      prepare=lambda uid: self._hand_over(submission_dir, uid),
                                      pass_fds=(request_r, reply_w))
         except BaseException as error:
@@ -142,7 +181,10 @@ class WorkerProcess:
         finally:
             for fd in (request_r, reply_w):
                 os.close(fd)
-        self.proc = self.box.proc
+        self._connect(self.box.proc)
+
+    def _connect(self, proc) -> None:
+        self.proc = proc
         os.set_blocking(self.request_w, False)
         os.set_blocking(self.reply_r, False)
         try:
@@ -152,6 +194,19 @@ class WorkerProcess:
         self.head, self.body, self.filled, self.text_size = bytearray(), None, 0, 0
         self.eof = False
         self.seccomp = False
+
+    @classmethod
+    def attached(cls, request_w: int, reply_r: int, pid: int, limits, hidden_modules: tuple[str, ...]) -> WorkerProcess:
+        """The trusted end of a lane that another process (the batch) started: its pipes and its pid. Killing
+        it kills the lane's whole box; the process that started the lane then starts a new one."""
+        worker = cls.__new__(cls)
+        worker.module, worker.limits, worker.keras, worker.mode = "", limits, False, "bwrap"
+        worker.zygote, worker.child, worker.lane = True, False, True
+        worker.hidden_modules, worker.tmp, worker.box = tuple(hidden_modules), None, None
+        worker.request_w, worker.reply_r = request_w, reply_r
+        worker._connect(RemoteProcess(pid))
+        worker.seccomp = True  # The lane's starter checked its filter when it started.
+        return worker
 
     def wait_ready(self, timeout: float) -> None:
         """Wait for the worker's first frame (it imported numpy); raise `SandboxError` if it never comes."""
@@ -302,8 +357,47 @@ class WorkerProcess:
         # Without bubblewrap's file view a concurrent worker of another student would otherwise read (and copy) it.
         isolation.private_to_group(submission_dir, uid)
 
+    def begin_student(self, timeout: float = 5.0) -> None:
+        """Have a lane fork the zygote of the student whose files are now in its folder (raises Died,
+        WireError, TimedOut); the zygote forks its first child at once."""
+        self._send({"op": "student"}, [], time.monotonic() + timeout)
+
+    def end_student(self, timeout: float = 5.0) -> None:
+        """End the current student's zygote and wait until the lane reports its box clean (raises Died,
+        WireError, TimedOut)."""
+        deadline = time.monotonic() + timeout
+        self._send({"op": "student_end"}, [], deadline)
+        while True:
+            reply, _ = self._receive(deadline)
+            if reply.get("op") == "student_done":
+                self.child = False
+                return
+            if reply.get("op") != "child_exit":
+                raise wire.WireError(f"a lane sent {reply.get('op')!r} while ending a student")
+
+    def ping(self, timeout: float = 5.0) -> bool:
+        """Whether an idle lane answers (it then serves no student and holds no partial frame)."""
+        deadline = time.monotonic() + timeout
+        try:
+            self._send({"op": "ping"}, [], deadline)
+            return self._receive(deadline)[0].get("op") == "pong"
+        except (TimedOut, Died, wire.WireError, TooLarge, OSError):
+            return False
+
+    def detach(self) -> None:
+        """Close this side's descriptors of an attached lane, leaving the lane running."""
+        for fd in (self.request_w, self.reply_r, self.pidfd):
+            if fd is not None:
+                os.close(fd)
+        self.request_w = self.reply_r = self.pidfd = None
+        self.proc.close()
+
     def kill(self) -> None:
         """Kill the worker and everything it started, then free its uid, pipes and tmp dir."""
+        if self.box is None:  # An attached lane: its starter frees what it took.
+            self.proc.kill()
+            self.detach()
+            return
         self.box.kill()
         self._release()
         for fd in (self.request_w, self.reply_r, self.pidfd):
