@@ -15,7 +15,9 @@ API (the grader and the hidden suites rely on exactly this)::
 - Numpy modules run in the children of one zygote worker per sandbox (`autograder.sandbox.inside` inside,
   `autograder.sandbox.process` outside): a zygote imports numpy once and forks a fresh child for each
   module, and again after `sandbox.fresh()` (the grader calls it before every test), so no state of one
-  test reaches the next. A Keras module has a worker process of its own, reused across calls. A worker
+  test reaches the next. With a `lane` (`autograder.sandbox.lane`: a box the batch keeps for one student
+  after another) that zygote is forked for this submission by the lane's box instead of started in a box
+  of its own. A Keras module has a worker process of its own, reused across calls. A worker
   (zygote included) is replaced after a crash, timeout or exit. Modules in `keras_modules` and the
   keras_* methods use `keras_limits` (default `Limits.for_keras()`). `forbidden` maps a module to the
   imports its worker refuses (default: none). The grader passes both, and the Keras builder, trainer and
