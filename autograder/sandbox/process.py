@@ -239,15 +239,17 @@ class WorkerProcess:
 
     def end_child(self, timeout: float = 5.0) -> None:
         """End the current child and wait until the zygote reports it gone (raises TimedOut, Died, WireError)."""
-        if not self.child:
-            return
+        if self.child:
+            self._end("exit", "child_exit", timeout)
+
+    def _end(self, op: str, done: str, timeout: float) -> None:
+        """Send `op` and read frames until the one named `done` (what comes before it is a child's end or a
+        late answer, of no use now); then no child serves the requests."""
         deadline = time.monotonic() + timeout
-        self._send({"op": "exit"}, [], deadline)
-        while True:
-            reply, _ = self._receive(deadline)
-            if reply.get("op") == "child_exit":
-                self.child = False
-                return
+        self._send({"op": op}, [], deadline)
+        while self._receive(deadline)[0].get("op") != done:
+            pass
+        self.child = False
 
     def _send(self, header: dict, blobs: list, deadline: float) -> None:
         for buffer in wire.frame_bytes(header, blobs):
@@ -365,15 +367,7 @@ class WorkerProcess:
     def end_student(self, timeout: float = 5.0) -> None:
         """End the current student's zygote and wait until the lane reports its box clean (raises Died,
         WireError, TimedOut)."""
-        deadline = time.monotonic() + timeout
-        self._send({"op": "student_end"}, [], deadline)
-        while True:
-            reply, _ = self._receive(deadline)
-            if reply.get("op") == "student_done":
-                self.child = False
-                return
-            if reply.get("op") != "child_exit":
-                raise wire.WireError(f"a lane sent {reply.get('op')!r} while ending a student")
+        self._end("student_end", "student_done", timeout)
 
     def ping(self, timeout: float = 5.0) -> bool:
         """Whether an idle lane answers (it then serves no student and holds no partial frame)."""
