@@ -200,3 +200,26 @@ def test_a_student_that_kills_its_zygote_on_a_lane_costs_only_its_own_tests(lane
     with Sandbox(lane.folder, FAST, lane=lane.handle()) as sandbox:
         found = [sandbox.call("ex01_convolution", "correlate2d", 0, daemon) for daemon in daemons or [0]]
     assert all(f["tmp"] == [] and not f["daemon_alive"] and f["secret_in_memory"] == 0 for f in found)
+
+
+def test_a_lane_that_cannot_be_restarted_leaves_its_students_a_box_of_their_own(tmp_path, monkeypatch):
+    from autograder import scratch
+    from autograder.grading import intake
+    from autograder.sandbox import SandboxError
+
+    def no_box(self):
+        raise SandboxError("planted: no box")
+
+    monkeypatch.setattr(lanes.Lane, "start", no_box)
+    folder = tmp_path / "ada"
+    folder.mkdir()
+    (folder / "ex01_convolution.py").write_text((batch.ROOT / "solutions" / "ex01_convolution.py").read_text())
+    options = batch.BatchOptions(out_dir=tmp_path / "out", lenet="skip")
+    with scratch.folder("batch") as root:
+        root.chmod(0o711)
+        waiting = batch.queue.Queue()
+        waiting.put(lanes.Lane(root / "lane-0", FAST, use_uid="uid" in LAYERS, hidden_modules=HIDDEN))
+        results = [batch.grade_student(intake.Student(id=f"s{i}", path=folder), options, root, lanes=waiting)
+                   for i in range(2)]
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert all(sum(t.score for t in r.tests if t.exercise == "ex01_convolution") == 10 for r in results)

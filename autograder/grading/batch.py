@@ -165,7 +165,8 @@ def _grade_student(student: intake.Student, options: BatchOptions, scratch_root:
         log_path = scratch / "grading.log"
         scratch.chmod(0o711)
         try:
-            args = ([str(spec_path)],) if lane is None or spec.invalid else ([str(spec_path)], lane.handle())
+            served = lane is not None and lane.worker is not None and not spec.invalid
+            args = ([str(spec_path)], lane.handle()) if served else ([str(spec_path)],)
             code = processes.run(GRADE_STUDENT, args, timeout=options.student_deadline(), cwd=scratch,
                                  environ=environ, log_path=log_path)
             exits.append(code)
