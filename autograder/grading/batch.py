@@ -128,23 +128,26 @@ def grade_student(student: intake.Student, options: BatchOptions, scratch_root: 
     the numpy modules; it goes back to the queue, ready for the next student, when the student is done.
     """
     lane = lanes.get() if lanes is not None else None
-    exits: list[int | None] = []
     try:
-        return _grade_student(student, options, scratch_root, otter_zips, lane, exits)
+        return _grade_student(student, options, scratch_root, otter_zips, lane)
     finally:
         if lane is not None:
-            try:
-                lane.ready_for_next(exits[0] if exits else None)
-            except Exception as error:  # noqa: BLE001 - a lane that cannot restart leaves the others serving.
-                print(f"a sandbox lane could not be restarted ({error}); the students it would have served "
-                      "get a box of their own", file=sys.stderr)
-                lane.stop()
             lanes.put(lane)
 
 
+def _hand_on(lane, last_exit: int | None) -> None:
+    """Make `lane` ready for the next student; one that cannot restart leaves its students a box of their own."""
+    try:
+        lane.ready_for_next(last_exit)
+    except Exception as error:  # noqa: BLE001 - a lane that cannot restart must not end the batch.
+        print(f"a sandbox lane could not be restarted ({error}); the students it would have served "
+              "get a box of their own", file=sys.stderr)
+        lane.stop()
+
+
 def _grade_student(student: intake.Student, options: BatchOptions, scratch_root: Path,
-                   otter_zips: dict[str, Path] | None, lane, exits: list) -> StudentResult:
-    """`grade_student` on `lane` (or None); the grading process's exit code is appended to `exits`."""
+                   otter_zips: dict[str, Path] | None, lane) -> StudentResult:
+    """`grade_student` on `lane` (or None), which is handed on to the next student when this one is done."""
     scratch = scratch_root / student.id
     out_dir = options.out_dir / student.id
     submission = lane.folder if lane is not None else scratch / "submission"
@@ -161,6 +164,7 @@ def _grade_student(student: intake.Student, options: BatchOptions, scratch_root:
         spec.invalid = str(error)
     spec_path = scratch / "spec.json"
     spec_path.write_text(json.dumps(asdict(spec)), encoding="utf-8")
+    code = None
     try:
         log_path = scratch / "grading.log"
         scratch.chmod(0o711)
@@ -169,7 +173,6 @@ def _grade_student(student: intake.Student, options: BatchOptions, scratch_root:
             args = ([str(spec_path)], lane.handle()) if served else ([str(spec_path)],)
             code = processes.run(GRADE_STUDENT, args, timeout=options.student_deadline(), cwd=scratch,
                                  environ=environ, log_path=log_path)
-            exits.append(code)
         finally:
             # A grading process killed at its deadline never cleaned up after its workers; do it now.
             if "uid" in isolation.available_layers():
@@ -192,6 +195,8 @@ def _grade_student(student: intake.Student, options: BatchOptions, scratch_root:
     finally:
         if lane is None:
             intake.remove_scratch(submission)
+        else:
+            _hand_on(lane, code)
 
 
 def _stopped_at_deadline(student: str, out_dir: Path, deadline: float) -> StudentResult:

@@ -386,10 +386,10 @@ class Sandbox:
 
     def _take_lane(self, hidden: tuple[str, ...]) -> WorkerProcess | None:
         """The lane as this sandbox's zygote worker, once (None without one, or for other hidden packages)."""
-        lane, self._lane = self._lane, None
+        lane = self._lane
         if lane is None or tuple(lane.hidden_modules) != hidden:
-            self._lane = lane
             return None
+        self._lane = None
         self._stop()
         worker = lane.attach(self.limits)
         try:

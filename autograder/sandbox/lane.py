@@ -81,7 +81,6 @@ class Lane:
     def start(self) -> None:
         """Start (or replace) the box; raises SandboxError when it does not come up with its seccomp filter."""
         self.stop()
-        self.empty()
         worker = WorkerProcess(self.folder, "", self.limits, mode="bwrap", use_uid=self.use_uid, keras=False,
                                hidden_modules=self.hidden_modules, lane=True)
         try:

@@ -95,7 +95,8 @@ def runnable_wait_s(root: int) -> float:
 
 class RemoteProcess:
     """A process this one did not start (a lane's box, started by the batch), watched through a pidfd: the
-    part of `subprocess.Popen` a `WorkerProcess` uses. Its exit code is not known here (None)."""
+    part of `subprocess.Popen` a `WorkerProcess` uses. Its exit code is not known here: `poll` gives -9 once
+    it has ended, `wait` None."""
 
     def __init__(self, pid: int):
         self.pid, self.returncode = pid, None
